@@ -1,0 +1,46 @@
+# One entry point for people and CI. Every target sets up .venv itself on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup demo test test-fast lint format build validate deploy bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,deploy]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m infra.local.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n auto -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+build: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" infra/with-python312 $(VENV)/bin/sam build
+
+validate: $(STAMP)
+	$(VENV)/bin/sam validate --lint
+	$(VENV)/bin/cfn-lint template.yaml
+
+deploy: build
+	$(VENV)/bin/sam deploy --guided
+
+bench: $(STAMP)
+	$(PY) -m tests.bench
+
+clean:
+	rm -rf .aws-sam out .pytest_cache

@@ -1,0 +1,1 @@
+"""The domain core: posts, matching, metrics, business hours. No I/O here."""

@@ -1,0 +1,188 @@
+"""The figures of METRICS.md "Figures for a period", per profile, per brand and overall.
+
+The output is the JSON report: its key names are a public contract (see docs/report-json.md).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from responsegap.domain.automation import reason_category
+from responsegap.domain.business_hours import business_seconds, in_business_hours, local_weekday_hour
+from responsegap.domain.matching import FOLLOWUP, OPENER, Outcome
+from responsegap.domain.model import Brand, Profile
+from responsegap.domain.periods import Period, iso
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float | None]:
+    """``median`` is statistics.median; ``p90`` is quantiles(n=10, inclusive)[8]; one value: itself."""
+    if not values:
+        return {"median": None, "p90": None}
+    if len(values) == 1:
+        return {"median": values[0], "p90": values[0]}
+    return {
+        "median": statistics.median(values),
+        "p90": statistics.quantiles(values, n=10, method="inclusive")[8],
+    }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+class _Tally:
+    """Running figures for one group of outcomes (a profile, a brand or everything)."""
+
+    __slots__ = (
+        "answered",
+        "automated",
+        "business",
+        "by_human",
+        "first",
+        "followups",
+        "followups_answered",
+        "grid",
+        "human",
+        "in_hours",
+        "in_hours_answered",
+        "openers",
+        "reasons",
+        "within_sla",
+    )
+
+    def __init__(self) -> None:
+        self.openers = self.answered = self.by_human = self.within_sla = 0
+        self.followups = self.followups_answered = self.automated = 0
+        self.in_hours = self.in_hours_answered = 0
+        self.first: list[int] = []
+        self.human: list[int] = []
+        self.business: list[int] = []
+        self.reasons: dict[str, int] = {}
+        self.grid = [[0] * 24 for _ in range(7)]
+
+    def add(self, outcome: Outcome, profile: Profile) -> None:
+        if outcome.kind == FOLLOWUP:
+            self.followups += 1
+            if outcome.first_response is not None:
+                self.followups_answered += 1
+            return
+        self.openers += 1
+        created = outcome.post.created_at
+        opened = in_business_hours(created, profile.timezone, profile.business_hours)
+        if opened:
+            self.in_hours += 1
+        first = outcome.first_response
+        if first is None:
+            weekday, hour = local_weekday_hour(created, profile.timezone)
+            self.grid[weekday][hour] += 1
+            return
+        self.answered += 1
+        if opened:
+            self.in_hours_answered += 1
+        self.first.append(first.seconds)
+        self.business.append(
+            business_seconds(created, first.created_at, profile.timezone, profile.business_hours)
+        )
+        if first.automated:
+            self.automated += 1
+            for reason in first.reasons:
+                category = reason_category(reason)
+                if category:
+                    self.reasons[category] = self.reasons.get(category, 0) + 1
+        human = outcome.first_human_response
+        if human is not None:
+            self.by_human += 1
+            self.human.append(human.seconds)
+            if human.seconds <= profile.sla_seconds:
+                self.within_sla += 1
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "openers": self.openers,
+            "answered": self.answered,
+            "unanswered": self.openers - self.answered,
+            "response_rate": _rate(self.answered, self.openers),
+            "first_response_seconds": percentiles(sorted(self.first)),
+            "answered_by_human": self.by_human,
+            "first_human_response_seconds": percentiles(sorted(self.human)),
+            "answered_within_sla": self.within_sla,
+            "followups": self.followups,
+            "followups_answered": self.followups_answered,
+            "answered_automated": self.automated,
+            "automated_reasons": dict(sorted(self.reasons.items())),
+            "business_hours": {
+                "openers_in_hours": self.in_hours,
+                "openers_out_of_hours": self.openers - self.in_hours,
+                "answered_in_hours": self.in_hours_answered,
+                "answered_out_of_hours": self.answered - self.in_hours_answered,
+                "first_response_business_seconds": percentiles(sorted(self.business)),
+            },
+            "unanswered_by_weekday_hour": [row[:] for row in self.grid],
+        }
+
+
+PeriodFor = Period | Callable[[Profile], Period]
+
+
+def report(
+    outcomes: Iterable[Outcome],
+    brands: Sequence[Brand],
+    period: PeriodFor,
+    as_of: int,
+    completeness: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The JSON report for ``period`` (one period, or one per profile such as local weeks)."""
+    profiles = {p.key: p for b in brands for p in b.profiles}
+    period_of = {key: (period(p) if callable(period) else period) for key, p in profiles.items()}
+    per_profile = {key: _Tally() for key in profiles}
+    per_brand = {b.brand_id: _Tally() for b in brands}
+    overall = _Tally()
+    for outcome in outcomes:
+        profile = profiles.get(outcome.profile_key)
+        if profile is None or outcome.post.created_at not in period_of[outcome.profile_key]:
+            continue
+        for tally in (per_profile[outcome.profile_key], per_brand[outcome.brand_id], overall):
+            tally.add(outcome, profile)
+
+    starts = [p.start for p in period_of.values()]
+    ends = [p.end for p in period_of.values()]
+    profile_rows = []
+    for brand in brands:
+        for profile in brand.profiles:
+            row = {
+                "brand": brand.brand_id,
+                "platform": profile.platform,
+                "profile": profile.handle,
+                "timezone": profile.timezone,
+                "sla_seconds": profile.sla_seconds,
+                "period": _period_json(period_of[profile.key]),
+                **per_profile[profile.key].figures(),
+            }
+            if completeness is not None:
+                row["completeness"] = dict(completeness.get(profile.key, {}))
+            profile_rows.append(row)
+    brand_rows = [
+        {
+            "brand": brand.brand_id,
+            "name": brand.name,
+            "profiles": [p.key for p in brand.profiles],
+            **per_brand[brand.brand_id].figures(),
+        }
+        for brand in brands
+    ]
+    return {
+        "period": {"start": iso(min(starts)), "end": iso(max(ends))} if starts else None,
+        "as_of": iso(as_of),
+        "profiles": profile_rows,
+        "brands": brand_rows,
+        "overall": overall.figures(),
+    }
+
+
+def _period_json(period: Period) -> dict[str, str]:
+    return {"start": iso(period.start), "end": iso(period.end)}
+
+
+__all__ = ["OPENER", "FOLLOWUP", "percentiles", "report"]
