@@ -90,6 +90,17 @@ def dedupe(posts: Iterable[Post]) -> dict[tuple[str, str], Post]:
     return by_key
 
 
+def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post, str, str, str]]:
+    """(post, brand_id, profile_key, kind) for every customer post among ``posts``.
+
+    Used at ingest to decide which stored posts start out waiting for an answer.
+    """
+    accounts = _Accounts(brands)
+    by_key = dedupe(posts)
+    owner_of = {key: owner for key, post in by_key.items() if (owner := accounts.owner(post)) is not None}
+    return [(by_key[key], b, p, kind) for key, b, p, kind in _attribute(by_key, owner_of, accounts)]
+
+
 def _version_rank(post: Post) -> tuple:
     return (post.text, post.in_reply_to_id or "", post.application or "", post.url or "", post.created_at)
 
