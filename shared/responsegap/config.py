@@ -47,7 +47,9 @@ class Settings:
             archive_bucket=env.get("ARCHIVE_BUCKET", ""),
             sender=_header_safe("SENDER_EMAIL", env.get("SENDER_EMAIL", "")),
             leaders=tuple(
-                _header_safe("LEADER_EMAILS", a.strip()) for a in env.get("LEADER_EMAILS", "").split(",") if a.strip()
+                _header_safe("LEADER_EMAILS", a.strip())
+                for a in env.get("LEADER_EMAILS", "").split(",")
+                if a.strip()
             ),
             retention_days=_int(env, "RETENTION_DAYS", 90, low=1, high=3650),
             reply_window_hours=_int(env, "REPLY_WINDOW_HOURS", 72, low=1, high=24 * 60),
@@ -103,7 +105,9 @@ def _endpoints(raw: str, allow_local: bool) -> dict[str, str]:
     for platform, url in parsed.items():
         if platform not in PLATFORMS:
             raise ConfigError(f"PLATFORM_ENDPOINTS names unknown platform {platform!r}")
-        out[platform] = check_base_url(str(url), allow_local=allow_local, what=f"PLATFORM_ENDPOINTS[{platform}]")
+        out[platform] = check_base_url(
+            str(url), allow_local=allow_local, what=f"PLATFORM_ENDPOINTS[{platform}]"
+        )
     return out
 
 

@@ -26,6 +26,8 @@ DEFAULT_TIMEOUT = (3.05, 15.0)
 # Reset headers differ by platform: X and Bluesky send epoch seconds, Reddit seconds to
 # wait, Mastodon an ISO 8601 time. Anything above this is taken as an epoch time.
 _EPOCH_THRESHOLD = 1_000_000_000
+# Called with each raw response; may raise a ConnectorError (see ``request_json``).
+ResponseHook = Callable[[requests.Response], None]
 _RESET_HEADERS = ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset")
 _REMAINING_HEADERS = ("x-rate-limit-remaining", "x-ratelimit-remaining", "ratelimit-remaining")
 
@@ -103,9 +105,14 @@ class PlatformHttp:
         self.requests_made = 0
 
     def get_json(
-        self, url: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        response_hook: ResponseHook | None = None,
     ) -> Any:
-        return self.request_json("GET", url, params=params, headers=headers)
+        return self.request_json("GET", url, params=params, headers=headers, response_hook=response_hook)
 
     def post_json(
         self,
@@ -115,10 +122,23 @@ class PlatformHttp:
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        response_hook: ResponseHook | None = None,
     ) -> Any:
-        return self.request_json("POST", url, json=json, data=data, headers=headers, auth=auth)
+        return self.request_json(
+            "POST", url, json=json, data=data, headers=headers, auth=auth, response_hook=response_hook
+        )
 
-    def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
+    def request_json(
+        self, method: str, url: str, *, response_hook: ResponseHook | None = None, **kwargs: Any
+    ) -> Any:
+        """One JSON call with the shared failure policy.
+
+        ``response_hook``, when given, sees every response before the shared status handling
+        and may raise a :class:`ConnectorError`: platforms that report rate limits or expired
+        tokens in the body (Graph API 400s, YouTube 403 ``quotaExceeded``) or in headers on
+        successful answers (Reddit's remaining budget) classify them there. Returning lets the
+        shared policy apply as before.
+        """
         last_problem = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
             self.requests_made += 1
@@ -128,21 +148,28 @@ class PlatformHttp:
                 last_problem = f"{type(error).__name__} calling {_safe_url(url)}"
                 self._backoff(attempt)
                 continue
+            if response_hook is not None:
+                response_hook(response)
             status = response.status_code
             if status == 429 or (status in (403, 420) and _limit_exhausted(response.headers)):
                 retry_at = retry_at_from_headers(response.headers, self.clock())
-                raise RateLimited(self.profile_key, retry_at, f"HTTP {status} from {_safe_url(url)}; retry at {retry_at}")
+                raise RateLimited(
+                    self.profile_key, retry_at, f"HTTP {status} from {_safe_url(url)}; retry at {retry_at}"
+                )
             if status in (401, 403):
                 raise CredentialsError(
                     self.profile_key,
-                    f"credentials refused by {_safe_url(url)} (HTTP {status}); check the profile's stored token",
+                    f"credentials refused by {_safe_url(url)} (HTTP {status}); "
+                    "check the profile's stored credentials",
                 )
             if status >= 500:
                 last_problem = f"HTTP {status} from {_safe_url(url)}"
                 self._backoff(attempt)
                 continue
             if status >= 400:
-                raise MalformedPayload(self.profile_key, f"HTTP {status} from {_safe_url(url)}: {_snippet(response)}")
+                raise MalformedPayload(
+                    self.profile_key, f"HTTP {status} from {_safe_url(url)}: {_snippet(response)}"
+                )
             try:
                 return response.json()
             except ValueError as error:

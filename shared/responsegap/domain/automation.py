@@ -35,7 +35,11 @@ KNOWN_AUTOMATION_APPS = frozenset(
 )
 
 _SIGNATURE = re.compile(r"(?:\^\s?[A-Z]{1,4}\b|(?:^|\s)[-–—~]\s?[A-Z][a-z]{1,20}(?:\s[A-Z]\.?)?\s*$)")
-_NOISE = re.compile(r"@\w+|https?://\S+|\^\s?[a-z]{1,4}\b|[-–—~]\s?[a-z]{1,20}\s*$|[\d\W_]+")
+# Applied to lower-cased text. Mentions, links and signatures are tried before the catch-all
+# runs of punctuation, which must not swallow the '@', '^' or '-' that starts them.
+_NOISE = re.compile(
+    r"@\w+|https?://\S+|\^\s?[a-z]{1,4}\b|[-–—~]\s?[a-z]{1,20}\s*$|[^\w@^\-–—~]+|[\d_]+|[@^\-–—~]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,7 @@ def human_signature(text: str) -> str | None:
 
 def fastest_human_seconds(text: str, policy: AutomationPolicy) -> float:
     """The quickest a person could plausibly read a post and type this reply."""
-    typed = len(_NOISE.sub(" ", text).strip()) if text else 0
+    typed = len(_NOISE.sub(" ", text.lower()).strip()) if text else 0
     return policy.read_seconds + typed / policy.typing_chars_per_second
 
 
@@ -95,13 +99,16 @@ def classify(
         reasons.append(f"same text sent to {template_customers} different customers")
         circumstantial += 1
     if seconds_after_parent is not None and seconds_after_parent < fastest_human_seconds(text, policy):
-        reasons.append(f"replied {seconds_after_parent} s after the post, faster than a person can read and type")
+        reasons.append(
+            f"replied {seconds_after_parent} s after the post, faster than a person can read and type"
+        )
         circumstantial += 1
+    if not reasons:
+        return HUMAN
     signature = human_signature(text)
-    human_weight = 1 if signature else 0
-    if signature and reasons:
+    if signature:
         reasons.append(f"agent signature {signature!r} (a sign of a person)")
-    automated = decisive or circumstantial - human_weight >= 1
+    automated = decisive or circumstantial - (1 if signature else 0) >= 1
     if not automated:
         return HUMAN
     return Verdict(True, tuple(reasons))

@@ -71,7 +71,7 @@ class _Accounts:
 
     def owner(self, post: Post) -> tuple[str, str] | None:
         found = self.by_handle.get((post.platform, post.author_handle))
-        if found is None and post.author_id:
+        if found is None and self.by_id and post.author_id:
             found = self.by_id.get((post.platform, post.author_id))
         return found
 
@@ -130,56 +130,80 @@ def match(
     attributions = _attribute(by_key, owner_of, accounts)
     if not attributions:
         return []
-    wanted = {(key, brand_id) for key, brand_id, _, _ in attributions}
+    # (platform, customer post id, brand_id) -> [first reply, first human reply]; only the
+    # customer posts of that brand get a slot, so a missing slot means "not ours to answer".
+    firsts: dict[tuple[str, str, str], list] = {(k[0], k[1], b): [None, None] for k, b, _, _ in attributions}
 
-    template_customers = _template_customers(by_key, owner_of)
+    fingerprints: dict[tuple[str, str], str] = {}
+    template_customers = _template_customers(by_key, owner_of, fingerprints)
     verdicts: dict[tuple[str, str], Verdict] = {}
-    # (customer post key, brand_id) -> [first (created_at, post_id, key), first human (...)]
-    firsts: dict[tuple[tuple[str, str], str], list] = {}
 
-    for key, (brand_id, _profile_key) in owner_of.items():
+    for key, owner in owner_of.items():
         reply = by_key[key]
-        if reply.created_at > as_of or reply.in_reply_to_id is None:
+        parent_id = reply.in_reply_to_id
+        created = reply.created_at
+        if parent_id is None or created > as_of:
             continue
-        parent = by_key.get((reply.platform, reply.in_reply_to_id))
+        platform = reply.platform
+        parent = by_key.get((platform, parent_id))
         if parent is None:
             continue
+        brand_id = owner[0]
         author = parent.author_id
+        verdict = None
         node: Post | None = parent
-        depth = 0
-        while node is not None and depth < _MAX_THREAD_DEPTH:
-            depth += 1
-            node_key = (node.platform, node.post_id)
-            if node.author_id == author and reply.created_at > node.created_at and (node_key, brand_id) in wanted:
-                verdict = verdicts.get(key)
-                if verdict is None:
-                    verdict = _classify(reply, parent, brand_id, accounts, template_customers, policy, extra_apps)
-                    verdicts[key] = verdict
-                rank = (reply.created_at, reply.post_id, key)
-                slot = firsts.get((node_key, brand_id))
-                if slot is None:
-                    firsts[(node_key, brand_id)] = [rank, None if verdict.automated else rank]
-                else:
-                    if rank < slot[0]:
-                        slot[0] = rank
-                    if not verdict.automated and (slot[1] is None or rank < slot[1]):
-                        slot[1] = rank
+        for _ in range(_MAX_THREAD_DEPTH):
+            if node.author_id == author and created > node.created_at:
+                slot = firsts.get((platform, node.post_id, brand_id))
+                if slot is not None:
+                    if verdict is None:
+                        verdict = verdicts.get(key)
+                        if verdict is None:
+                            verdict = verdicts[key] = _classify(
+                                reply,
+                                parent,
+                                brand_id,
+                                accounts,
+                                template_customers,
+                                fingerprints[key],
+                                policy,
+                                extra_apps,
+                            )
+                    if _earlier(reply, slot[0]):
+                        slot[0] = reply
+                    if not verdict.automated and _earlier(reply, slot[1]):
+                        slot[1] = reply
             if node.in_reply_to_id is None:
                 break
-            node = by_key.get((node.platform, node.in_reply_to_id))
+            node = by_key.get((platform, node.in_reply_to_id))
+            if node is None:
+                break
 
     outcomes = []
     for key, brand_id, profile_key, kind in attributions:
         post = by_key[key]
-        slot = firsts.get((key, brand_id))
+        first_reply, human_reply = firsts[(key[0], key[1], brand_id)]
         first = human = None
-        if slot is not None:
-            first = _response(post, by_key[slot[0][2]], verdicts[slot[0][2]])
-            if slot[1] is not None:
-                human = _response(post, by_key[slot[1][2]], verdicts[slot[1][2]])
+        if first_reply is not None:
+            first = _response(post, first_reply, verdicts[first_reply.key])
+            if human_reply is first_reply:
+                human = first
+            elif human_reply is not None:
+                human = _response(post, human_reply, verdicts[human_reply.key])
         outcomes.append(Outcome(post, brand_id, profile_key, kind, first, human))
-    outcomes.sort(key=lambda o: (o.post.created_at, o.post.post_id, o.brand_id))
+    outcomes.sort(key=_outcome_order)
     return outcomes
+
+
+def _outcome_order(outcome: Outcome) -> tuple[int, str, str]:
+    return (outcome.post.created_at, outcome.post.post_id, outcome.brand_id)
+
+
+def _earlier(reply: Post, current: Post | None) -> bool:
+    """Ties on the second go to the smaller post id, so the choice never depends on order."""
+    if current is None or reply.created_at < current.created_at:
+        return True
+    return reply.created_at == current.created_at and reply.post_id < current.post_id
 
 
 def _attribute(
@@ -214,11 +238,15 @@ def _attribute(
 
 
 def _template_customers(
-    by_key: dict[tuple[str, str], Post], owner_of: dict[tuple[str, str], tuple[str, str]]
+    by_key: dict[tuple[str, str], Post],
+    owner_of: dict[tuple[str, str], tuple[str, str]],
+    fingerprints: dict[tuple[str, str], str],
 ) -> dict[tuple[str, str], int]:
-    """(brand_id, body fingerprint) -> how many different customers got that body."""
+    """(brand_id, body fingerprint) -> how many different customers got that body.
+
+    Fills ``fingerprints`` (reply key -> fingerprint) so classification need not redo it.
+    """
     customers: dict[tuple[str, str], set[str]] = {}
-    fingerprints: dict[str, str] = {}
     for key, (brand_id, _) in owner_of.items():
         reply = by_key[key]
         if reply.in_reply_to_id is None:
@@ -227,9 +255,7 @@ def _template_customers(
         customer = parent.author_id if parent is not None else reply.in_reply_to_author_id
         if not customer:
             continue
-        fingerprint = fingerprints.get(reply.text)
-        if fingerprint is None:
-            fingerprint = fingerprints[reply.text] = body_fingerprint(reply.text)
+        fingerprint = fingerprints[key] = body_fingerprint(reply.text)
         customers.setdefault((brand_id, fingerprint), set()).add(customer)
     return {k: len(v) for k, v in customers.items()}
 
@@ -240,6 +266,7 @@ def _classify(
     brand_id: str,
     accounts: _Accounts,
     template_customers: dict[tuple[str, str], int],
+    fingerprint: str,
     policy: AutomationPolicy,
     extra_apps: dict[str, frozenset[str]],
 ) -> Verdict:
@@ -251,8 +278,11 @@ def _classify(
             policy.typing_chars_per_second,
             policy.extra_apps | extra_apps[brand_id],
         )
-    fingerprint = body_fingerprint(reply.text)
-    reused = template_customers.get((brand_id, fingerprint), 0) if len(fingerprint) >= policy.template_min_length else 0
+    reused = (
+        template_customers.get((brand_id, fingerprint), 0)
+        if len(fingerprint) >= policy.template_min_length
+        else 0
+    )
     verdict = classify(
         reply.text,
         reply.application,

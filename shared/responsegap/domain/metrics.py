@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from responsegap.domain.automation import reason_category
-from responsegap.domain.business_hours import business_seconds, in_business_hours, local_weekday_hour
+from responsegap.domain.business_hours import BusinessCalendar, calendar
 from responsegap.domain.matching import FOLLOWUP, OPENER, Outcome
 from responsegap.domain.model import Brand, Profile
 from responsegap.domain.periods import Period, iso
@@ -30,6 +30,41 @@ def percentiles(values: Sequence[float]) -> dict[str, float | None]:
 
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+class _Facts:
+    """What the figures need from one outcome, worked out once for all the tallies it feeds."""
+
+    __slots__ = (
+        "answered",
+        "business_seconds",
+        "first_seconds",
+        "followup",
+        "hour",
+        "human_seconds",
+        "in_hours",
+        "reasons",
+        "weekday",
+        "within_sla",
+    )
+
+    def __init__(self, outcome: Outcome, profile: Profile, calendar: BusinessCalendar) -> None:
+        self.followup = outcome.kind == FOLLOWUP
+        first = outcome.first_response
+        self.answered = first is not None
+        if self.followup:
+            return
+        created = outcome.post.created_at
+        self.in_hours = calendar.is_open(created)
+        if first is None:
+            _, self.weekday, self.hour = calendar.local(created)
+            return
+        self.first_seconds = first.seconds
+        self.business_seconds = calendar.business_seconds(created, first.created_at)
+        self.reasons = tuple(c for c in map(reason_category, first.reasons) if c) if first.automated else None
+        human = outcome.first_human_response
+        self.human_seconds = human.seconds if human is not None else None
+        self.within_sla = human is not None and human.seconds <= profile.sla_seconds
 
 
 class _Tally:
@@ -62,40 +97,31 @@ class _Tally:
         self.reasons: dict[str, int] = {}
         self.grid = [[0] * 24 for _ in range(7)]
 
-    def add(self, outcome: Outcome, profile: Profile) -> None:
-        if outcome.kind == FOLLOWUP:
+    def add(self, facts: _Facts) -> None:
+        if facts.followup:
             self.followups += 1
-            if outcome.first_response is not None:
+            if facts.answered:
                 self.followups_answered += 1
             return
         self.openers += 1
-        created = outcome.post.created_at
-        opened = in_business_hours(created, profile.timezone, profile.business_hours)
-        if opened:
+        if facts.in_hours:
             self.in_hours += 1
-        first = outcome.first_response
-        if first is None:
-            weekday, hour = local_weekday_hour(created, profile.timezone)
-            self.grid[weekday][hour] += 1
+        if not facts.answered:
+            self.grid[facts.weekday][facts.hour] += 1
             return
         self.answered += 1
-        if opened:
+        if facts.in_hours:
             self.in_hours_answered += 1
-        self.first.append(first.seconds)
-        self.business.append(
-            business_seconds(created, first.created_at, profile.timezone, profile.business_hours)
-        )
-        if first.automated:
+        self.first.append(facts.first_seconds)
+        self.business.append(facts.business_seconds)
+        if facts.reasons is not None:
             self.automated += 1
-            for reason in first.reasons:
-                category = reason_category(reason)
-                if category:
-                    self.reasons[category] = self.reasons.get(category, 0) + 1
-        human = outcome.first_human_response
-        if human is not None:
+            for category in facts.reasons:
+                self.reasons[category] = self.reasons.get(category, 0) + 1
+        if facts.human_seconds is not None:
             self.by_human += 1
-            self.human.append(human.seconds)
-            if human.seconds <= profile.sla_seconds:
+            self.human.append(facts.human_seconds)
+            if facts.within_sla:
                 self.within_sla += 1
 
     def figures(self) -> dict[str, Any]:
@@ -139,12 +165,16 @@ def report(
     per_profile = {key: _Tally() for key in profiles}
     per_brand = {b.brand_id: _Tally() for b in brands}
     overall = _Tally()
+    calendars = {key: calendar(p.timezone, p.business_hours) for key, p in profiles.items()}
     for outcome in outcomes:
-        profile = profiles.get(outcome.profile_key)
-        if profile is None or outcome.post.created_at not in period_of[outcome.profile_key]:
+        key = outcome.profile_key
+        profile = profiles.get(key)
+        if profile is None or outcome.post.created_at not in period_of[key]:
             continue
-        for tally in (per_profile[outcome.profile_key], per_brand[outcome.brand_id], overall):
-            tally.add(outcome, profile)
+        facts = _Facts(outcome, profile, calendars[key])
+        per_profile[key].add(facts)
+        per_brand[outcome.brand_id].add(facts)
+        overall.add(facts)
 
     starts = [p.start for p in period_of.values()]
     ends = [p.end for p in period_of.values()]
@@ -185,4 +215,4 @@ def _period_json(period: Period) -> dict[str, str]:
     return {"start": iso(period.start), "end": iso(period.end)}
 
 
-__all__ = ["OPENER", "FOLLOWUP", "percentiles", "report"]
+__all__ = ["FOLLOWUP", "OPENER", "percentiles", "report"]

@@ -10,7 +10,16 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-PLATFORMS: tuple[str, ...] = ("x", "facebook", "instagram", "mastodon", "bluesky", "youtube", "reddit", "twcs")
+PLATFORMS: tuple[str, ...] = (
+    "x",
+    "facebook",
+    "instagram",
+    "mastodon",
+    "bluesky",
+    "youtube",
+    "reddit",
+    "twcs",
+)
 
 _HANDLE = re.compile(r"^[a-z0-9_.:@\-]{1,190}$")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?)")
@@ -203,7 +212,9 @@ class Brand:
             raise ConfigError(f"brand {self.brand_id!r}: report_weekday 0-6 and report_hour 0-23")
         for profile in self.profiles:
             if profile.brand_id != self.brand_id:
-                raise ConfigError(f"profile {profile.key} belongs to {profile.brand_id!r}, not {self.brand_id!r}")
+                raise ConfigError(
+                    f"profile {profile.key} belongs to {profile.brand_id!r}, not {self.brand_id!r}"
+                )
         for bot in self.bot_accounts:
             platform, _, handle = bot.partition(":")
             if platform not in PLATFORMS or not handle:

@@ -1,0 +1,1 @@
+"""Readers of archived conversations (the Customer Support on Twitter data set)."""

@@ -1,0 +1,173 @@
+"""X API v2: mentions of the brand account, the brand's own posts, and conversation search.
+
+- ``GET /2/users/:id/mentions``: customer posts (anything @mentioning the brand, which on X
+  includes every reply to the brand: replies start with the replied-to @handle).
+- ``GET /2/users/:id/tweets``: the brand's posts, among them its replies.
+- ``GET /2/tweets/search/recent`` with ``conversation_id:``: a thread, to recheck open posts
+  (the recent search covers the last 7 days only).
+
+Both timelines are read newest first with ``since_id``; ``meta.newest_id`` of the first page
+is the next ``since_id``. A 200 can carry an ``errors`` array next to ``data`` (a post deleted
+or made private between pages, an expanded user suspended): those are partial errors about
+single resources and do not fail the poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from responsegap.config import check_base_url
+from responsegap.connectors.base import CredentialsError, PollResult
+from responsegap.connectors.http import PlatformHttp
+from responsegap.connectors.paging import Fields, newest_id, pages
+from responsegap.domain.model import Post, Profile, mentions_in
+
+DEFAULT_BASE_URL = "https://api.x.com/2"
+PAGE_SIZE = 100  # the documented maximum for both timelines and recent search
+TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,entities,source"
+EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id"
+# Partial errors that concern one post or user, not the request: skip the item, keep the poll.
+_ITEM_ERRORS = ("resource-not-found", "not-authorized-for-resource", "resource-unavailable")
+
+
+class XConnector:
+    platform = "x"
+
+    def __init__(
+        self,
+        profile: Profile,
+        http: PlatformHttp,
+        credentials: Mapping[str, str],
+        base_url: str | None = None,
+    ) -> None:
+        token = credentials.get("bearer_token", "")
+        if not token:
+            raise CredentialsError(profile.key, "no bearer_token in the profile's credentials")
+        if not profile.account_id:
+            raise CredentialsError(profile.key, "account_id (the X user id of the brand) is not configured")
+        self.profile = profile
+        self.http = http
+        self.fields = Fields(profile.key, "x")
+        # base_url comes from validated settings; a profile's own base_url is checked here.
+        self.base = (
+            base_url or (profile.base_url and check_base_url(profile.base_url)) or DEFAULT_BASE_URL
+        ).rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    def fetch(self, cursor: Mapping[str, str]) -> PollResult:
+        start = self.http.requests_made
+        user = self.profile.account_id
+        posts: dict[str, Post] = {}
+        new_cursor = dict(cursor)
+        for key, path in (("mentions_since_id", "mentions"), ("tweets_since_id", "tweets")):
+            params = {"since_id": cursor.get(key)} if cursor.get(key) else {}
+            if path == "tweets":
+                params["exclude"] = "retweets"  # a repost is never an answer
+            found, newest = self._timeline(f"{self.base}/users/{user}/{path}", params, "pagination_token")
+            for post in found:
+                posts.setdefault(post.post_id, post)
+            if newest := newest_id(cursor.get(key), newest):
+                new_cursor[key] = newest
+        return PollResult(tuple(posts.values()), new_cursor, self.http.requests_made - start)
+
+    def fetch_replies(self, post: Post) -> PollResult:
+        start = self.http.requests_made
+        conversation = post.conversation_id or post.post_id
+        found, _ = self._timeline(
+            f"{self.base}/tweets/search/recent", {"query": f"conversation_id:{conversation}"}, "next_token"
+        )
+        replies = tuple(p for p in found if p.post_id != post.post_id)
+        return PollResult(replies, {}, self.http.requests_made - start)
+
+    def _timeline(
+        self, url: str, params: Mapping[str, str], token_param: str
+    ) -> tuple[list[Post], str | None]:
+        newest: str | None = None
+        posts: list[Post] = []
+
+        def page(token: str | None) -> tuple[dict[str, Any], str | None]:
+            query = {
+                **params,
+                "max_results": PAGE_SIZE,
+                "tweet.fields": TWEET_FIELDS,
+                "expansions": EXPANSIONS,
+                "user.fields": "username",
+            }
+            if token:
+                query[token_param] = token
+            body = self.http.get_json(url, params=query, headers=self._headers)
+            meta = self.fields.get(body, "meta", dict, "response", required=False) or {}
+            return body, self.fields.text(meta, "next_token", "meta", required=False)
+
+        for body in pages(page, where=url, profile_key=self.profile.key):
+            meta = self.fields.get(body, "meta", dict, "response", required=False) or {}
+            newest = newest_id(newest, self.fields.text(meta, "newest_id", "meta", required=False))
+            self._check_errors(body)
+            includes = self.fields.get(body, "includes", dict, "response", required=False) or {}
+            users = {
+                self.fields.text(u, "id", "includes.users[]"): self.fields.text(
+                    u, "username", "includes.users[]"
+                )
+                for u in self.fields.items(includes, "users", "includes", required=False)
+            }
+            included = {
+                self.fields.text(t, "id", "includes.tweets[]"): t
+                for t in self.fields.items(includes, "tweets", "includes", required=False)
+            }
+            for item in self.fields.items(body, "data", "response", required=False):
+                posts.append(self._post(item, users, included))
+                newest = newest_id(newest, posts[-1].post_id)
+        return posts, newest
+
+    def _check_errors(self, body: dict[str, Any]) -> None:
+        for error in self.fields.items(body, "errors", "response", required=False):
+            kind = self.fields.text(error, "type", "errors[]", required=False) or ""
+            if not kind.endswith(_ITEM_ERRORS):
+                title = self.fields.text(error, "title", "errors[]", required=False) or kind
+                raise self.fields.fail("errors[]", f"reports {title!r} for the whole request")
+
+    def _post(self, item: Any, users: dict[str, str], included: dict[str, Any]) -> Post:
+        f = self.fields
+        post_id = f.text(item, "id", "data[]")
+        where = f"data[{post_id}]"
+        author_id = f.text(item, "author_id", where)
+        handle = users.get(author_id, "").lower()
+        if author_id == self.profile.account_id:
+            handle = self.profile.handle
+        reply_to = quoted = None
+        for ref in f.items(item, "referenced_tweets", where, required=False):
+            kind = f.text(ref, "type", f"{where}.referenced_tweets[]")
+            if kind == "replied_to":
+                reply_to = f.text(ref, "id", f"{where}.referenced_tweets[]")
+            elif kind == "quoted":
+                quoted = f.text(ref, "id", f"{where}.referenced_tweets[]")
+        text = f.text(item, "text", where, required=False) or ""
+        entities = f.get(item, "entities", dict, where, required=False) or {}
+        mentions = [
+            f.text(m, "username", f"{where}.entities.mentions[]").lower()
+            for m in f.items(entities, "mentions", f"{where}.entities", required=False)
+        ]
+        mentions += mentions_in(text)
+        # A quote of a brand post comments on the brand's content: addressed to the profile.
+        if (
+            quoted
+            and reply_to is None
+            and (included.get(quoted) or {}).get("author_id") == self.profile.account_id
+        ):
+            mentions.append(self.profile.handle)
+        return Post(
+            platform="x",
+            post_id=post_id,
+            author_id=author_id,
+            author_handle=handle,
+            created_at=f.instant(item, "created_at", where),
+            text=text,
+            in_reply_to_id=reply_to,
+            in_reply_to_author_id=f.text(item, "in_reply_to_user_id", where, required=False),
+            mentions=tuple(dict.fromkeys(mentions)),
+            # X stopped filling ``source`` for most posts; used when present.
+            application=f.text(item, "source", where, required=False),
+            url=f"https://x.com/{handle or 'i/web'}/status/{post_id}",
+            conversation_id=f.text(item, "conversation_id", where, required=False),
+        )

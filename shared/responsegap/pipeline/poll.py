@@ -1,0 +1,176 @@
+"""Poll: one profile per queue message, stored idempotently, cursor advanced last.
+
+Order matters for at-least-once delivery: posts are written (conditional writes, so a
+re-delivery writes nothing twice), THEN the cursor moves with a condition on its version.
+A crash in between leaves the old cursor; the retry fetches the same posts again and the
+store skips them. A rate limit never fails the message: it is re-sent with a delay (or,
+beyond what SQS can delay, the profile's directory slot moves to the retry time).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from responsegap.config import Settings
+from responsegap.connectors.base import RateLimited
+from responsegap.domain.periods import iso
+from responsegap.pipeline.common import ConnectorFactory, connector_factory, open_post_ids, resolve_profile
+from responsegap.pipeline.events import ProfileJob
+from responsegap.pipeline.observability import (
+    POLLS_FAILED,
+    POSTS_INGESTED,
+    RATE_LIMITED,
+    MetricUnit,
+    logger,
+    metrics,
+    tracer,
+)
+from responsegap.pipeline.ports import StorePort
+from responsegap.pipeline.queues import MAX_DELAY_SECONDS, QueueSender
+
+DEFAULT_RECHECK_REQUEST_CAP = 20
+
+
+@dataclass
+class PollDeps:
+    store: StorePort
+    poll_queue: QueueSender
+    connector_for: ConnectorFactory
+    reply_window_seconds: int = 72 * 3600
+    recheck_request_cap: int = DEFAULT_RECHECK_REQUEST_CAP
+    clock: Callable[[], float] = field(default=time.time)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, dynamodb: Any = None, sqs: Any = None, ssm: Any = None
+    ) -> PollDeps:
+        import boto3
+
+        from responsegap.connectors.credentials import CredentialStore
+        from responsegap.store.dynamo import PostStore
+
+        credentials = CredentialStore(settings.credentials_path, max_age=300)
+        return cls(
+            store=PostStore(settings.table_name, dynamodb or boto3.client("dynamodb"), retention_days=settings.retention_days),
+            poll_queue=QueueSender(sqs or boto3.client("sqs"), settings.poll_queue_url),
+            connector_for=connector_factory(settings, credentials),
+            reply_window_seconds=settings.reply_window_hours * 3600,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    outcome: str  # ok | rate_limited | skipped
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    cursor_advanced: bool = False
+    retry_at: int | None = None
+
+
+def process_batch(event: dict[str, Any], context: LambdaContext, deps: PollDeps) -> dict[str, Any]:
+    """The poll queue's batch: each record on its own; failed ones reported back to SQS."""
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def handle(record: SQSRecord) -> None:
+        # The message id is the correlation id: it ties every log line of one poll together
+        # and to the SQS console / DLQ entry.
+        logger.set_correlation_id(record.message_id)
+        job = ProfileJob.from_json(record.body)
+        logger.append_keys(profile_key=job.profile_key, job_kind=job.kind)
+        now = int(deps.clock())
+        if job.kind == "recheck":
+            from responsegap.pipeline.recheck import recheck_profile
+
+            recheck_profile(job, deps, now)
+        else:
+            poll_profile(job, deps, now)
+
+    return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+
+
+@tracer.capture_method
+def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
+    resolved = resolve_profile(deps.store, job.brand_id, job.profile_key)
+    if resolved is None:
+        return PollOutcome("skipped")
+    brand, profile = resolved
+    key = profile.key
+    state = deps.store.load_state(key)
+    if state.retry_at and state.retry_at > now:
+        return defer(job, deps, state.retry_at, now, profile.poll_interval_seconds, "platform asked to wait")
+
+    try:
+        connector = deps.connector_for(profile)
+        result = connector.fetch(dict(state.cursor or {}))
+    except RateLimited as limited:
+        deps.store.set_retry_at(key, limited.retry_at)
+        return defer(job, deps, limited.retry_at, now, profile.poll_interval_seconds, str(limited))
+    except Exception as error:
+        _record_failure(deps, key, now, error)
+        raise
+
+    try:
+        opened = open_post_ids(result.posts, brand, now, deps.reply_window_seconds)
+        saved = deps.store.save_posts(key, result.posts, open_post_ids=opened)
+        # Only now may the cursor move: everything it covers is stored.
+        advanced = deps.store.save_cursor(key, dict(result.cursor), state.version)
+        if not advanced:
+            # A concurrent poll (duplicate delivery) moved it first; our writes were idempotent.
+            logger.warning("cursor already moved by another poll", expected_version=state.version)
+        if state.retry_at:
+            deps.store.set_retry_at(key, None)  # the platform let us in again
+        deps.store.record_poll(key, now, "ok", posts=saved.new, detail=f"{len(result.posts)} fetched")
+    except Exception as error:
+        _record_failure(deps, key, now, error)
+        raise
+    metrics.add_metric(name=POSTS_INGESTED, unit=MetricUnit.Count, value=saved.new)
+    logger.info(
+        "poll stored",
+        fetched=len(result.posts),
+        new=saved.new,
+        updated=saved.updated,
+        duplicates=saved.duplicates,
+        opened=len(opened),
+        cursor_advanced=advanced,
+    )
+    return PollOutcome("ok", saved.new, saved.updated, saved.duplicates, advanced)
+
+
+def defer(job: ProfileJob, deps: PollDeps, retry_at: int, now: int, interval: int, reason: str) -> PollOutcome:
+    """Come back at ``retry_at`` without failing the message and without losing the profile."""
+    wait = max(1, retry_at - now)
+    metrics.add_metric(name=RATE_LIMITED, unit=MetricUnit.Count, value=1)
+    deps.store.record_poll(job.profile_key, now, "rate_limited", detail=f"retry at {iso(retry_at)}: {reason}"[:500])
+    if wait <= MAX_DELAY_SECONDS:
+        # The delayed copy is the next poll; move the directory slot past it so dispatch does
+        # not send a second one meanwhile (conditional: only if dispatch has not moved it).
+        if job.next_poll_at:
+            deps.store.mark_dispatched(job.profile_key, retry_at + interval, job.next_poll_at)
+        deps.poll_queue.send(replace(job, delays=job.delays + 1, next_poll_at=retry_at + interval).to_json(), wait)
+        logger.info("rate limited; message re-sent with a delay", delay_seconds=wait, retry_at=retry_at)
+    else:
+        # Longer than SQS can delay: retry_at is stored, and the slot moves to it so dispatch
+        # sends the profile again when it is due. Without a slot to move (a hand-sent
+        # message), keep the message alive with the longest delay instead.
+        moved = bool(job.next_poll_at) and deps.store.mark_dispatched(job.profile_key, retry_at, job.next_poll_at)
+        if not moved:
+            deps.poll_queue.send(replace(job, delays=job.delays + 1, next_poll_at=0).to_json(), MAX_DELAY_SECONDS)
+        logger.info("rate limited; profile deferred", retry_at=retry_at, slot_moved=moved)
+    return PollOutcome("rate_limited", retry_at=retry_at)
+
+
+def _record_failure(deps: PollDeps, key: str, now: int, error: Exception) -> None:
+    metrics.add_metric(name=POLLS_FAILED, unit=MetricUnit.Count, value=1)
+    logger.exception("poll failed; SQS will retry the message", error_type=type(error).__name__)
+    try:
+        deps.store.record_poll(key, now, "failed", detail=f"{type(error).__name__}: {error}"[:500])
+    except Exception:  # the store may be what failed; the log line above is enough then
+        logger.warning("could not record the failed poll")

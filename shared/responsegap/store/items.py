@@ -1,0 +1,158 @@
+"""Post <-> DynamoDB item (low-level client format) and the key formats of the table.
+
+Every ``Post`` field round-trips exactly, with one documented exception: text longer than
+``TEXT_LIMIT_BYTES`` (UTF-8) is cut and ends with ``TRUNCATION_MARKER``, because an item
+may not exceed 400 KB and one oversized post must never fail a whole batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from responsegap.domain.model import Post
+
+TEXT_LIMIT_BYTES = 32 * 1024
+TRUNCATION_MARKER = "…[truncated]"
+
+# Fields an edit may change; an update rewrites these and nothing else (open markers, status
+# and expiry stay as they are).
+CONTENT_FIELDS = (
+    "author_handle",
+    "text",
+    "in_reply_to_id",
+    "in_reply_to_author_id",
+    "mentions",
+    "application",
+    "url",
+    "conversation_id",
+)
+_OPTIONAL = ("in_reply_to_id", "in_reply_to_author_id", "application", "url", "conversation_id")
+
+Item = dict[str, dict[str, Any]]
+
+
+def profile_pk(profile_key: str) -> str:
+    """``x#acme`` -> ``PROFILE#x#acme``."""
+    platform, sep, handle = profile_key.partition("#")
+    if not sep or not platform or not handle:
+        raise ValueError(f"profile key {profile_key!r} is not 'platform#handle'")
+    return f"PROFILE#{profile_key}"
+
+
+def open_pk(profile_key: str) -> str:
+    profile_pk(profile_key)
+    return f"OPEN#{profile_key}"
+
+
+def post_sk(created_at: int, post_id: str) -> str:
+    return f"POST#{created_at:010d}#{post_id}"
+
+
+def sk_lower(start: int) -> str:
+    return f"POST#{max(start, 0):010d}"
+
+
+def sk_upper_exclusive(end: int) -> str:
+    """The last sort key of ``[.., end)``: '~' sorts after every character of a post id we store."""
+    return f"POST#{max(end - 1, 0):010d}~"
+
+
+def truncate_text(text: str, limit: int = TEXT_LIMIT_BYTES) -> str:
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    room = limit - len(TRUNCATION_MARKER.encode("utf-8"))
+    # errors="ignore" drops a multi-byte character cut in half at the boundary.
+    return encoded[:room].decode("utf-8", errors="ignore") + TRUNCATION_MARKER
+
+
+def body_hash(post: Post) -> str:
+    content = [getattr(post, name) for name in CONTENT_FIELDS]
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def stored_form(post: Post) -> Post:
+    """The post as it will be stored (text cut to the limit)."""
+    text = truncate_text(post.text)
+    if text is post.text:
+        return post
+    return Post(
+        platform=post.platform,
+        post_id=post.post_id,
+        author_id=post.author_id,
+        author_handle=post.author_handle,
+        created_at=post.created_at,
+        text=text,
+        in_reply_to_id=post.in_reply_to_id,
+        in_reply_to_author_id=post.in_reply_to_author_id,
+        mentions=post.mentions,
+        application=post.application,
+        url=post.url,
+        conversation_id=post.conversation_id,
+    )
+
+
+def content_values(post: Post) -> dict[str, dict[str, Any] | None]:
+    """Attribute values of the content fields; ``None`` means 'absent' (REMOVE on update)."""
+    values: dict[str, dict[str, Any] | None] = {
+        "author_handle": {"S": post.author_handle},
+        "text": {"S": post.text},
+        "mentions": {"L": [{"S": m} for m in post.mentions]},
+    }
+    for name in _OPTIONAL:
+        value = getattr(post, name)
+        values[name] = None if value is None else {"S": value}
+    return values
+
+
+def post_to_item(
+    profile_key: str,
+    post: Post,
+    *,
+    expires_at: int,
+    is_open: bool = False,
+) -> Item:
+    """The item of ``post`` in ``profile_key``'s partition; ``post`` must be in stored form."""
+    sk = post_sk(post.created_at, post.post_id)
+    item: Item = {
+        "pk": {"S": profile_pk(profile_key)},
+        "sk": {"S": sk},
+        "platform": {"S": post.platform},
+        "post_id": {"S": post.post_id},
+        "author_id": {"S": post.author_id},
+        "created_at": {"N": str(post.created_at)},
+        "body_hash": {"S": body_hash(post)},
+        "expires_at": {"N": str(expires_at)},
+    }
+    for name, value in content_values(post).items():
+        if value is not None:
+            item[name] = value
+    if is_open:
+        item["open_pk"] = {"S": open_pk(profile_key)}
+        item["open_sk"] = {"S": sk}
+        item["status"] = {"S": "open"}
+    return item
+
+
+def item_to_post(item: Item) -> Post:
+    def optional(name: str) -> str | None:
+        value = item.get(name)
+        return None if value is None else value["S"]
+
+    return Post(
+        platform=item["platform"]["S"],
+        post_id=item["post_id"]["S"],
+        author_id=item["author_id"]["S"],
+        author_handle=item["author_handle"]["S"],
+        created_at=int(item["created_at"]["N"]),
+        text=item.get("text", {"S": ""})["S"],
+        in_reply_to_id=optional("in_reply_to_id"),
+        in_reply_to_author_id=optional("in_reply_to_author_id"),
+        mentions=tuple(m["S"] for m in item.get("mentions", {"L": []})["L"]),
+        application=optional("application"),
+        url=optional("url"),
+        conversation_id=optional("conversation_id"),
+    )
