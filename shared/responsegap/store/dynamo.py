@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from botocore.exceptions import ClientError
@@ -49,8 +49,9 @@ class BulkLoadError(RuntimeError):
     """DynamoDB kept refusing part of a batch after every retry."""
 
 
-@dataclass(frozen=True, slots=True)
-class SaveResult:
+class SaveResult(NamedTuple):
+    """What one ``save_posts`` call did (a tuple, so ``== (new, updated, duplicates)`` works)."""
+
     new: int = 0
     updated: int = 0
     duplicates: int = 0

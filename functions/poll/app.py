@@ -1,0 +1,22 @@
+"""Poll queue -> poll or recheck one profile per message (responsegap.pipeline.poll)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from responsegap.config import Settings
+from responsegap.pipeline.observability import logger, metrics, tracer
+from responsegap.pipeline.poll import PollDeps, process_batch
+
+SETTINGS = Settings.from_env()
+DEPS = PollDeps.from_settings(SETTINGS)
+
+
+# Each record sets its SQS message id as the correlation id (see process_batch).
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_batch(event, context, DEPS)

@@ -1,0 +1,35 @@
+"""Sending the report through SES v2 as a raw MIME message (attachments need the Raw form)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.policy import SMTP
+from typing import Any
+
+import boto3
+
+from responsegap.report.mime import parse_address, parse_recipients
+
+
+class SesMailer:
+    def __init__(self, client: Any = None, *, configuration_set: str | None = None) -> None:
+        self._client = client or boto3.client("sesv2")
+        self._configuration_set = configuration_set
+
+    def send(self, message: EmailMessage, sender: str, recipients: Sequence[str]) -> str:
+        """Send ``message`` to ``recipients``; returns the SES MessageId.
+
+        The envelope addresses are checked again here: the message may come from anywhere.
+        """
+        source = parse_address(sender)
+        to = [a.addr_spec for a in parse_recipients(recipients)]
+        request: dict[str, Any] = {
+            "FromEmailAddress": source.addr_spec,
+            "Destination": {"ToAddresses": to},
+            "Content": {"Raw": {"Data": message.as_bytes(policy=SMTP)}},
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        response = self._client.send_email(**request)
+        return str(response["MessageId"])

@@ -1,0 +1,182 @@
+"""Contract tests for the X API v2 connector against recorded response shapes (tests/fixtures/x)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from responsegap.connectors.base import CredentialsError, MalformedPayload, PlatformUnavailable, RateLimited
+from responsegap.connectors.x import XConnector
+from responsegap.domain.matching import match
+from responsegap.domain.metrics import report
+from responsegap.domain.model import Brand, Post, Profile
+from responsegap.domain.periods import parse_instant, week_period
+
+NOW = parse_instant("2026-11-23T12:00:00Z")  # conftest's clock
+
+BASE = "https://api.x.com/2"
+TOKEN = "AAAAAAAAAAAAAAAAAAAAAsecret-bearer-XYZ"
+PROFILE = Profile(brand_id="acme", platform="x", handle="acmehelp", account_id="1000")
+MENTIONS, TWEETS, SEARCH = f"{BASE}/users/1000/mentions", f"{BASE}/users/1000/tweets", f"{BASE}/tweets/search/recent"
+NEXT = "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"
+C1, C2, C4, B3, B1, C3, B4, B2 = (f"1861000000000000{n}" for n in (100, 200, 300, 310, 400, 500, 600, 700))
+
+
+@pytest.fixture
+def connector(make_http) -> XConnector:
+    return XConnector(PROFILE, make_http(PROFILE), {"bearer_token": TOKEN})
+
+
+def add_conversation(rsps, load, matchers, mentions_page2: str = "users_id_mentions.page2.json") -> None:
+    rsps.get(MENTIONS, json=load("x", "users_id_mentions.page1.json"), match=[matchers.without("pagination_token")])
+    rsps.get(MENTIONS, json=load("x", mentions_page2), match=[matchers.having(pagination_token=NEXT)])
+    rsps.get(TWEETS, json=load("x", "users_id_tweets.page1.json"))
+
+
+def test_page_chain_normalises_mentions_and_brand_replies(rsps, load, connector, matchers) -> None:
+    add_conversation(rsps, load, matchers)
+
+    result = connector.fetch({})
+
+    assert result.requests == 3
+    assert result.cursor == {"mentions_since_id": C3, "tweets_since_id": B2}
+    by_id = {p.post_id: p for p in result.posts}
+    assert set(by_id) == {C1, C2, C3, C4, B1, B2, B3, B4}
+    c3 = by_id[C3]
+    assert (c3.author_id, c3.author_handle, c3.in_reply_to_id, c3.in_reply_to_author_id) == ("2001", "alice_w", B1, "1000")
+    assert c3.mentions == ("acmehelp",)
+    assert c3.created_at == NOW - 2 * 3600 + 1800
+    assert c3.conversation_id == C1
+    assert by_id[B3].application == "Zapier"
+    assert by_id[B1].author_handle == "acmehelp"
+    assert by_id[B1].url == f"https://x.com/acmehelp/status/{B1}"
+    first = rsps.calls[0].request
+    assert first.params["tweet.fields"].split(",") >= ["created_at"]
+    assert first.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "since_id" not in first.params
+
+
+def test_cursor_is_sent_and_kept_when_nothing_is_new(rsps, load, connector, matchers) -> None:
+    rsps.get(MENTIONS, json=load("x", "users_id_mentions.empty.json"), match=[matchers.having(since_id=C3)])
+    rsps.get(TWEETS, json=load("x", "users_id_tweets.empty.json"), match=[matchers.having(since_id=B2, exclude="retweets")])
+
+    result = connector.fetch({"mentions_since_id": C3, "tweets_since_id": B2})
+
+    assert result.posts == ()
+    assert result.cursor == {"mentions_since_id": C3, "tweets_since_id": B2}
+    assert result.requests == 2
+
+
+def test_429_gives_retry_at_from_the_reset_header(rsps, load, connector) -> None:
+    rsps.get(
+        MENTIONS,
+        status=429,
+        json=load("x", "error.429.json"),
+        headers={"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(NOW + 840)},
+    )
+    with pytest.raises(RateLimited) as caught:
+        connector.fetch({})
+    assert caught.value.retry_at == NOW + 840
+
+
+def test_429_with_retry_after_seconds(rsps, load, connector) -> None:
+    rsps.get(MENTIONS, status=429, json=load("x", "error.429.json"), headers={"Retry-After": "120"})
+    with pytest.raises(RateLimited) as caught:
+        connector.fetch({})
+    assert caught.value.retry_at == NOW + 120
+
+
+def test_500_then_success_is_retried(rsps, load, connector) -> None:
+    rsps.get(MENTIONS, status=503, json={"title": "Service Unavailable"})
+    rsps.get(MENTIONS, json=load("x", "users_id_mentions.empty.json"))
+    rsps.get(TWEETS, json=load("x", "users_id_tweets.empty.json"))
+
+    result = connector.fetch({})
+
+    assert result.requests == 3
+    assert result.posts == ()
+
+
+def test_timeouts_are_retried_then_unavailable(rsps, connector) -> None:
+    for _ in range(4):
+        rsps.get(MENTIONS, body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(PlatformUnavailable, match="x#acmehelp: ReadTimeout"):
+        connector.fetch({})
+    assert len(rsps.calls) == 4
+
+
+def test_timeout_then_success(rsps, load, connector, matchers) -> None:
+    rsps.get(MENTIONS, body=requests.ConnectTimeout("connect timed out"))
+    add_conversation(rsps, load, matchers)
+    assert len(connector.fetch({}).posts) == 8
+
+
+def test_401_is_a_credentials_error_that_names_the_profile_not_the_token(rsps, load, connector) -> None:
+    rsps.get(MENTIONS, status=401, json=load("x", "error.401.json"))
+    with pytest.raises(CredentialsError) as caught:
+        connector.fetch({})
+    assert "x#acmehelp" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+def test_missing_token_is_a_credentials_error(make_http) -> None:
+    with pytest.raises(CredentialsError, match="x#acmehelp: no bearer_token"):
+        XConnector(PROFILE, make_http(PROFILE), {})
+
+
+def test_malformed_post_names_platform_and_field(rsps, load, connector) -> None:
+    rsps.get(MENTIONS, json=load("x", "users_id_mentions.malformed.json"))
+    with pytest.raises(MalformedPayload, match=rf"x payload: data\[{C1}\].author_id is missing"):
+        connector.fetch({})
+
+
+def test_non_json_body_is_malformed(rsps, connector) -> None:
+    rsps.get(MENTIONS, body="<html>upstream error</html>", content_type="text/html")
+    with pytest.raises(MalformedPayload, match="did not return JSON"):
+        connector.fetch({})
+
+
+def test_request_level_error_in_a_200_fails_the_poll(rsps, connector) -> None:
+    body = {"errors": [{"title": "Invalid Request", "type": "https://api.x.com/2/problems/invalid-request"}]}
+    rsps.get(MENTIONS, json=body)
+    with pytest.raises(MalformedPayload, match="Invalid Request"):
+        connector.fetch({})
+
+
+def test_post_deleted_between_pages_does_not_fail_the_poll(rsps, load, connector, matchers) -> None:
+    add_conversation(rsps, load, matchers, mentions_page2="users_id_mentions.page2_deleted.json")
+
+    result = connector.fetch({})
+
+    ids = {p.post_id for p in result.posts}
+    assert C2 not in ids and {C1, C3, C4} <= ids
+    assert result.cursor["mentions_since_id"] == C3
+
+
+def test_fetch_replies_searches_the_conversation(rsps, load, connector, matchers) -> None:
+    rsps.get(SEARCH, json=load("x", "tweets_search_recent.conversation.json"), match=[matchers.having(query=f"conversation_id:{C4}")])
+    customer = Post("x", C4, "2003", "carol_k", NOW - 7200 + 600, conversation_id=C4)
+
+    result = connector.fetch_replies(customer)
+
+    assert [p.post_id for p in result.posts] == [B4, B3]
+    assert result.requests == 1
+
+
+def test_recorded_conversation_gives_hand_computed_figures(rsps, load, connector, matchers) -> None:
+    add_conversation(rsps, load, matchers)
+    posts = connector.fetch({}).posts
+    brand = Brand("acme", "Acme", profiles=(PROFILE,))
+
+    figures = report(match(posts, [brand], NOW), [brand], week_period("2026-W48", "UTC"), NOW)["overall"]
+
+    # Openers: alice c1, bob c2, carol c4. c1 answered by a person after 1200 s; carol got a
+    # Zapier auto-reply after 2 s and a person after 1800 s; bob is unanswered.
+    # alice's c3 replies to the brand: a follow-up, answered 1800 s later.
+    assert (figures["openers"], figures["answered"], figures["unanswered"]) == (3, 2, 1)
+    assert figures["response_rate"] == pytest.approx(2 / 3)
+    assert figures["first_response_seconds"]["median"] == (1200 + 2) / 2
+    assert figures["answered_by_human"] == 2
+    assert figures["first_human_response_seconds"]["median"] == (1200 + 1800) / 2
+    assert figures["answered_within_sla"] == 2
+    assert (figures["followups"], figures["followups_answered"]) == (1, 1)
+    assert figures["answered_automated"] == 1
