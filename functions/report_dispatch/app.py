@@ -9,10 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from responsegap.config import Settings
 from responsegap.pipeline.events import ScheduledRun
 from responsegap.pipeline.observability import logger, metrics, tracer
-from responsegap.pipeline.weekly import ReportDeps, dispatch_reports
+from responsegap.pipeline.weekly import ReportDispatchDeps, dispatch_reports
 
 SETTINGS = Settings.from_env()
-DEPS = ReportDeps.from_settings(SETTINGS)
+DEPS = ReportDispatchDeps.from_settings(SETTINGS)
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_id")

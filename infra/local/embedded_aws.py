@@ -70,6 +70,7 @@ class EmbeddedAws:
     endpoint: str
     port: int
     template: dict[str, Any]
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameter overrides
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> name / URL
     arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
     environment: dict[str, str] = field(default_factory=dict)  # what the handlers read
@@ -110,6 +111,7 @@ def embedded_aws(
     template_path: Path = TEMPLATE,
     *,
     sender: str = DEFAULT_SENDER,
+    parameters: Mapping[str, str] | None = None,
     extra_env: Mapping[str, str] | None = None,
     set_environ: bool = True,
 ) -> Iterator[EmbeddedAws]:
@@ -117,6 +119,8 @@ def embedded_aws(
 
     ``set_environ`` writes the handlers' environment into ``os.environ`` for the duration
     (restoring it after), since the handlers read their settings from there as in Lambda.
+    ``parameters`` are the template parameters a ``sam deploy`` would be given
+    (``SenderEmail``, ``LogLevel``...); the others take their defaults.
     """
     # moto must not reach for real credentials, and the werkzeug request log would drown
     # the demo's own progress lines.
@@ -131,7 +135,12 @@ def embedded_aws(
         endpoint = f"http://{host}:{port}"
         base_env = _aws_env(endpoint)
         os.environ.update(base_env)  # boto3 clients below need the dummy credentials too
-        aws = EmbeddedAws(endpoint=endpoint, port=port, template=load_template(template_path))
+        aws = EmbeddedAws(
+            endpoint=endpoint,
+            port=port,
+            template=load_template(template_path),
+            parameters={"SenderEmail": sender, **dict(parameters or {})},
+        )
         _provision(aws, template_path, sender)
         aws.environment = {**base_env, **_function_environment(aws, sender), **dict(extra_env or {})}
         if set_environ:
@@ -165,7 +174,7 @@ def _aws_env(endpoint: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
@@ -274,7 +283,8 @@ def _create_bucket(aws: EmbeddedAws, logical: str, spec: Mapping[str, Any]) -> N
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     if props.get("VersioningConfiguration"):
         s3.put_bucket_versioning(
-            Bucket=name, VersioningConfiguration={"Status": props["VersioningConfiguration"].get("Status", "Enabled")}
+            Bucket=name,
+            VersioningConfiguration={"Status": props["VersioningConfiguration"].get("Status", "Enabled")},
         )
     aws.physical[logical] = name
     aws.arns[logical] = f"arn:aws:s3:::{name}"
@@ -294,8 +304,12 @@ def _function_environment(aws: EmbeddedAws, sender: str) -> dict[str, str]:
     globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     for key, value in globals_env.items():
         env[key] = _text(_resolve(aws, value))
-    for name in aws.resource_of_type("AWS::Serverless::Function") + aws.resource_of_type("AWS::Lambda::Function"):
-        variables = template["Resources"][name].get("Properties", {}).get("Environment", {}).get("Variables", {})
+    for name in aws.resource_of_type("AWS::Serverless::Function") + aws.resource_of_type(
+        "AWS::Lambda::Function"
+    ):
+        variables = (
+            template["Resources"][name].get("Properties", {}).get("Environment", {}).get("Variables", {})
+        )
         for key, value in variables.items():
             env.setdefault(key, _text(_resolve(aws, value)))
     # What the code needs even while the template does not list it yet.
@@ -321,6 +335,8 @@ def _text(value: Any) -> str:
 
 
 def _parameter_default(aws: EmbeddedAws, name: str) -> Any:
+    if name in aws.parameters:
+        return aws.parameters[name]
     parameter = aws.template.get("Parameters", {}).get(name)
     return None if parameter is None else parameter.get("Default", "")
 
@@ -364,7 +380,7 @@ def _resolve(aws: EmbeddedAws, value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (key, argument), = value.items()
+        ((key, argument),) = value.items()
         if key == "Ref":
             return _ref(aws, argument)
         if key == "Fn::GetAtt":

@@ -141,7 +141,7 @@ class Scenario:
                         brand_id=base.lower(),
                         platform=platform,
                         handle=handle,
-                        account_id=f"9{i:04d}{k}",
+                        account_id=f"99{i:06d}{k}",  # 9 digits: never a customer id
                         timezone=tz,
                         sla_seconds=(3600, 1800, 7200)[i % 3],
                     )

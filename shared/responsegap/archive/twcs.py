@@ -120,7 +120,7 @@ def _open_text(source: str | os.PathLike[str] | IO[str] | IO[bytes]) -> tuple[IO
         path = os.fspath(source)
         if not os.path.isfile(path):
             raise ConfigError(f"no such file: {path}")
-        return open(path, encoding="utf-8-sig", errors="replace", newline=""), True  # noqa: SIM115
+        return open(path, encoding="utf-8-sig", errors="replace", newline=""), True
     if isinstance(source, io.TextIOBase):
         return source, False  # type: ignore[return-value]
     return io.TextIOWrapper(source, encoding="utf-8-sig", errors="replace", newline=""), False  # type: ignore[arg-type]
@@ -166,7 +166,9 @@ def read_twcs(
 _Record = tuple[str, str, bool, int, str, str | None]
 
 
-def _records(source: str | os.PathLike[str] | IO[str] | IO[bytes], stats: ReadStats | None) -> Iterator[_Record]:
+def _records(
+    source: str | os.PathLike[str] | IO[str] | IO[bytes], stats: ReadStats | None
+) -> Iterator[_Record]:
     """Validated (tweet_id, author_id, inbound, created_at, text, parent_id) of every good row."""
     stats = stats if stats is not None else ReadStats()
     stream, owned = _open_text(source)
@@ -178,7 +180,9 @@ def _records(source: str | os.PathLike[str] | IO[str] | IO[bytes], stats: ReadSt
                 continue
             layout = _layout(header)
             if layout is None:
-                raise ConfigError(f"not a twcs file: header {header[:8]!r} lacks the columns {', '.join(COLUMNS)}")
+                raise ConfigError(
+                    f"not a twcs file: header {header[:8]!r} lacks the columns {', '.join(COLUMNS)}"
+                )
             break
         if layout is None:
             return

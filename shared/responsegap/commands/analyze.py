@@ -41,16 +41,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", help="the archive file")
-    parser.add_argument("--format", default="twcs", help=f"archive format: {', '.join(FORMATS)} (default twcs)")
+    parser.add_argument(
+        "--format", default="twcs", help=f"archive format: {', '.join(FORMATS)} (default twcs)"
+    )
     parser.add_argument("--from", dest="start", help="period start, ISO 8601 (default: the oldest post)")
-    parser.add_argument("--to", dest="end", help="period end, exclusive, ISO 8601 (default: just after --as-of)")
-    parser.add_argument("--as-of", dest="as_of", help="count answers posted up to this time (default: the newest post)")
+    parser.add_argument(
+        "--to", dest="end", help="period end, exclusive, ISO 8601 (default: just after --as-of)"
+    )
+    parser.add_argument(
+        "--as-of", dest="as_of", help="count answers posted up to this time (default: the newest post)"
+    )
     parser.add_argument("--profiles", help="only these brand handles, comma-separated (any letter case)")
     parser.add_argument("--json", dest="json_out", help="also write the JSON report to this file")
     parser.add_argument(
         "--store",
         default="dynamodb",
-        help="dynamodb (embedded, through the real store code; default) or memory (no store, for very large files)",
+        help="dynamodb: embedded, through the real store code (default); memory: no store, for huge files",
     )
     parser.set_defaults(run=run)
 
@@ -75,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     brands = brands_from_twcs(path, index)
     posts = list(read_twcs(path, stats))
     if not posts:
-        raise ConfigError(f"{args.file}: no readable posts ({stats.rows} rows, skipped {dict(stats.skipped)})")
+        raise ConfigError(
+            f"{args.file}: no readable posts ({stats.rows} rows, skipped {dict(stats.skipped)})"
+        )
     selected = _select(brands, args.profiles)
 
     as_of = as_of_arg if as_of_arg is not None else max(p.created_at for p in posts)
@@ -96,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
 
     print(render(figures, path.name, stats, len(brands)))
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        Path(args.json_out).write_text(
+            json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     elapsed = time.monotonic() - began
     detail = f"{stats.posts} posts read, {stats.skipped_total} rows skipped"
     if stats.skipped:
@@ -135,9 +145,14 @@ def _through_dynamodb(
     posts: Sequence[Post], brands: Sequence[Brand], index: TwcsIndex, window: tuple[int, int]
 ) -> tuple[list[Post], dict[str, Any]]:
     """Bulk-load into an embedded table, then read every profile back with one Query each."""
-    from moto import mock_aws  # local extra: only this command and the tests need it
-
     import boto3
+
+    try:
+        from moto import mock_aws  # the "local" extra: only this command and the tests need it
+    except ImportError as error:
+        raise ConfigError(
+            "--store dynamodb needs the embedded AWS: pip install 'responsegap[local]', or use --store memory"
+        ) from error
 
     from responsegap.store.dynamo import PostStore
     from responsegap.store.schema import create_table
@@ -157,7 +172,9 @@ def _through_dynamodb(
     with mock_aws():
         # An explicit AWS endpoint: moto intercepts AWS hosts only, and AWS_ENDPOINT_URL
         # (if set for a real or local stack) must not send this load elsewhere.
-        client = boto3.client("dynamodb", region_name=REGION, endpoint_url=f"https://dynamodb.{REGION}.amazonaws.com")
+        client = boto3.client(
+            "dynamodb", region_name=REGION, endpoint_url=f"https://dynamodb.{REGION}.amazonaws.com"
+        )
         create_table(client, TABLE_NAME)
         # Archive posts are years old: keep them far longer than the retention of live data.
         store = PostStore(TABLE_NAME, client, retention_days=3650, sleep=lambda _s: None)

@@ -24,7 +24,7 @@ import requests
 from responsegap.config import check_base_url
 from responsegap.connectors.base import ConnectorError, CredentialsError, MalformedPayload, PollResult
 from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import Fields, pages
+from responsegap.connectors.paging import FIRST_POLL_LOOKBACK, Fields, iso_utc, pages
 from responsegap.domain.model import Post, Profile, mentions_in
 
 DEFAULT_BASE_URL = "https://bsky.social/xrpc"
@@ -194,6 +194,8 @@ class BlueskyConnector:
         """Items newer than or at ``mark`` (ISO text), newest first, and the newest time seen."""
         found: list[Any] = []
         newest = mark
+        if mark is None:  # first poll: a bounded look back (see paging.FIRST_POLL_LOOKBACK)
+            mark = iso_utc(self.http.clock() - FIRST_POLL_LOOKBACK)
 
         def page(token: str | None) -> tuple[list[Any], str | None]:
             body = self._get(nsid, {**params, "cursor": token} if token else params)
@@ -206,7 +208,7 @@ class BlueskyConnector:
             for item in batch:
                 at = indexed_at(item)
                 # ISO 8601 UTC strings of one server compare in time order as text.
-                if mark is not None and at < mark:
+                if at < mark:
                     reached = True
                     continue
                 found.append(item)

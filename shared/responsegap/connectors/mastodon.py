@@ -26,7 +26,7 @@ import requests
 from responsegap.config import check_base_url
 from responsegap.connectors.base import CredentialsError, PollResult
 from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import Fields, newest_id, pages
+from responsegap.connectors.paging import FIRST_POLL_LOOKBACK, Fields, newest_id, pages
 from responsegap.domain.model import ConfigError, Post, Profile
 
 PAGE_SIZE = 40  # documented maximum for statuses; notifications allow 80, 40 keeps pages alike
@@ -58,6 +58,7 @@ class MastodonConnector:
         self.fields = Fields(profile.key, "mastodon")
         self.instance = urlsplit(self.base).hostname or ""
         self._headers = {"Authorization": f"Bearer {token}"}
+        self.page_size = PAGE_SIZE
 
     def fetch(self, cursor: Mapping[str, str]) -> PollResult:
         start = self.http.requests_made
@@ -102,7 +103,7 @@ class MastodonConnector:
         newest: str | None = None
 
         def page(max_id: str | None) -> tuple[list[Any], str | None]:
-            query = {**params, "limit": str(PAGE_SIZE)}
+            query = {**params, "limit": str(self.page_size)}
             if since:
                 query["since_id"] = since
             if max_id:
@@ -113,14 +114,18 @@ class MastodonConnector:
             )
             if not isinstance(body, list):
                 raise self.fields.fail(path, f"is {type(body).__name__}, expected a list")
-            if len(body) < PAGE_SIZE:
+            if len(body) < self.page_size:
                 return body, None
             return body, _next_max_id(seen.get("response"))
 
+        # Without since_id (a first poll) the list would run back to the account's creation.
+        floor = None if since else self.http.clock() - FIRST_POLL_LOOKBACK
         for body in pages(page, where=url, profile_key=self.profile.key):
             for item in body:
                 items.append(item)
                 newest = newest_id(newest, self.fields.text(item, "id", path))
+            if floor is not None and body and self.fields.instant(body[-1], "created_at", path) < floor:
+                break
         return items, newest
 
     def _handle(self, acct: str) -> str:

@@ -18,6 +18,10 @@ from responsegap.connectors.base import MalformedPayload
 T = TypeVar("T")
 # Far more pages than any poll needs; only a platform repeating its cursor gets here.
 MAX_PAGES = 500
+# A profile's first poll (no cursor yet) reads this far back, not the whole history: years of
+# mentions would cost hundreds of pages, more than one rate-limit window allows, and a poll
+# that cannot finish is retried from the start forever.
+FIRST_POLL_LOOKBACK = 24 * 3600
 _MISSING = object()
 
 
@@ -67,6 +71,11 @@ class Fields:
         if parsed.tzinfo is None:  # documented as UTC when the offset is left off
             parsed = parsed.replace(tzinfo=UTC)
         return int(parsed.timestamp())
+
+
+def iso_utc(moment: float) -> str:
+    """Epoch seconds as ``2026-11-23T10:00:00.000Z``, the form X and the AT Protocol use."""
+    return datetime.fromtimestamp(int(moment), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _trim_fraction(text: str) -> str:

@@ -20,8 +20,8 @@ from typing import Any
 from responsegap.config import check_base_url
 from responsegap.connectors.base import CredentialsError, PollResult
 from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import Fields, newest_id, pages
-from responsegap.domain.model import Post, Profile, mentions_in
+from responsegap.connectors.paging import FIRST_POLL_LOOKBACK, Fields, iso_utc, newest_id, pages
+from responsegap.domain.model import ConfigError, Post, Profile, mentions_in
 
 DEFAULT_BASE_URL = "https://api.x.com/2"
 PAGE_SIZE = 100  # the documented maximum for both timelines and recent search
@@ -45,7 +45,7 @@ class XConnector:
         if not token:
             raise CredentialsError(profile.key, "no bearer_token in the profile's credentials")
         if not profile.account_id:
-            raise CredentialsError(profile.key, "account_id (the X user id of the brand) is not configured")
+            raise ConfigError(f"profile {profile.key}: account_id (the brand's X user id) is required")
         self.profile = profile
         self.http = http
         self.fields = Fields(profile.key, "x")
@@ -61,7 +61,10 @@ class XConnector:
         posts: dict[str, Post] = {}
         new_cursor = dict(cursor)
         for key, path in (("mentions_since_id", "mentions"), ("tweets_since_id", "tweets")):
-            params = {"since_id": cursor.get(key)} if cursor.get(key) else {}
+            if cursor.get(key):
+                params = {"since_id": cursor[key]}
+            else:  # first poll: a bounded look back (see paging.FIRST_POLL_LOOKBACK)
+                params = {"start_time": iso_utc(self.http.clock() - FIRST_POLL_LOOKBACK).replace(".000", "")}
             if path == "tweets":
                 params["exclude"] = "retweets"  # a repost is never an answer
             found, newest = self._timeline(f"{self.base}/users/{user}/{path}", params, "pagination_token")

@@ -16,6 +16,17 @@ from responsegap.pipeline.ports import StorePort
 ConnectorFactory = Callable[[Profile], Connector]
 
 
+def make_store(settings: Settings, dynamodb: Any = None) -> Any:
+    """The stack's PostStore (imported here so the pipeline modules load without boto3 calls)."""
+    import boto3
+
+    from responsegap.store.dynamo import PostStore
+
+    return PostStore(
+        settings.table_name, dynamodb or boto3.client("dynamodb"), retention_days=settings.retention_days
+    )
+
+
 def resolve_profile(store: StorePort, brand_id: str, profile_key: str) -> tuple[Brand, Profile] | None:
     """The brand and profile a job names, or None when it was removed since dispatch."""
     try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from responsegap.config import Settings
+from responsegap.pipeline.common import make_store
 from responsegap.pipeline.events import ProfileJob, ScheduledRun
 from responsegap.pipeline.observability import PROFILES_DISPATCHED, MetricUnit, logger, metrics, tracer
 from responsegap.pipeline.ports import StorePort
@@ -38,10 +39,8 @@ class DispatchDeps:
     def from_settings(cls, settings: Settings, *, dynamodb: Any = None, sqs: Any = None) -> DispatchDeps:
         import boto3
 
-        from responsegap.store.dynamo import PostStore
-
         return cls(
-            store=PostStore(settings.table_name, dynamodb or boto3.client("dynamodb"), retention_days=settings.retention_days),
+            store=make_store(settings, dynamodb),
             poll_queue=QueueSender(sqs or boto3.client("sqs"), settings.poll_queue_url),
         )
 
@@ -75,8 +74,12 @@ def dispatch_due_profiles(run: ScheduledRun, deps: DispatchDeps) -> DispatchSumm
         entry, next_poll_at = claimed[index]
         # Give the slot back so the next round picks the profile up again.
         deps.store.mark_dispatched(entry.profile_key, entry.next_poll_at, next_poll_at)
-        logger.error("poll message not sent; profile handed back to the next round", profile_key=entry.profile_key)
-    summary = DispatchSummary(due=len(due), claimed=len(claimed), sent=len(claimed) - len(failed), failed=len(failed))
+        logger.error(
+            "poll message not sent; profile handed back to the next round", profile_key=entry.profile_key
+        )
+    summary = DispatchSummary(
+        due=len(due), claimed=len(claimed), sent=len(claimed) - len(failed), failed=len(failed)
+    )
     metrics.add_metric(name=PROFILES_DISPATCHED, unit=MetricUnit.Count, value=summary.sent)
     logger.info("dispatch round done", scheduled_time=now, attempt=run.attempt, **summary.as_dict())
     return summary

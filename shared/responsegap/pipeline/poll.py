@@ -21,7 +21,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from responsegap.config import Settings
 from responsegap.connectors.base import RateLimited
 from responsegap.domain.periods import iso
-from responsegap.pipeline.common import ConnectorFactory, connector_factory, open_post_ids, resolve_profile
+from responsegap.pipeline.common import (
+    ConnectorFactory,
+    connector_factory,
+    make_store,
+    open_post_ids,
+    resolve_profile,
+)
 from responsegap.pipeline.events import ProfileJob
 from responsegap.pipeline.observability import (
     POLLS_FAILED,
@@ -54,11 +60,10 @@ class PollDeps:
         import boto3
 
         from responsegap.connectors.credentials import CredentialStore
-        from responsegap.store.dynamo import PostStore
 
         credentials = CredentialStore(settings.credentials_path, max_age=300)
         return cls(
-            store=PostStore(settings.table_name, dynamodb or boto3.client("dynamodb"), retention_days=settings.retention_days),
+            store=make_store(settings, dynamodb),
             poll_queue=QueueSender(sqs or boto3.client("sqs"), settings.poll_queue_url),
             connector_for=connector_factory(settings, credentials),
             reply_window_seconds=settings.reply_window_hours * 3600,
@@ -144,25 +149,35 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
     return PollOutcome("ok", saved.new, saved.updated, saved.duplicates, advanced)
 
 
-def defer(job: ProfileJob, deps: PollDeps, retry_at: int, now: int, interval: int, reason: str) -> PollOutcome:
+def defer(
+    job: ProfileJob, deps: PollDeps, retry_at: int, now: int, interval: int, reason: str
+) -> PollOutcome:
     """Come back at ``retry_at`` without failing the message and without losing the profile."""
     wait = max(1, retry_at - now)
     metrics.add_metric(name=RATE_LIMITED, unit=MetricUnit.Count, value=1)
-    deps.store.record_poll(job.profile_key, now, "rate_limited", detail=f"retry at {iso(retry_at)}: {reason}"[:500])
+    deps.store.record_poll(
+        job.profile_key, now, "rate_limited", detail=f"retry at {iso(retry_at)}: {reason}"[:500]
+    )
     if wait <= MAX_DELAY_SECONDS:
         # The delayed copy is the next poll; move the directory slot past it so dispatch does
         # not send a second one meanwhile (conditional: only if dispatch has not moved it).
         if job.next_poll_at:
             deps.store.mark_dispatched(job.profile_key, retry_at + interval, job.next_poll_at)
-        deps.poll_queue.send(replace(job, delays=job.delays + 1, next_poll_at=retry_at + interval).to_json(), wait)
+        deps.poll_queue.send(
+            replace(job, delays=job.delays + 1, next_poll_at=retry_at + interval).to_json(), wait
+        )
         logger.info("rate limited; message re-sent with a delay", delay_seconds=wait, retry_at=retry_at)
     else:
         # Longer than SQS can delay: retry_at is stored, and the slot moves to it so dispatch
         # sends the profile again when it is due. Without a slot to move (a hand-sent
         # message), keep the message alive with the longest delay instead.
-        moved = bool(job.next_poll_at) and deps.store.mark_dispatched(job.profile_key, retry_at, job.next_poll_at)
+        moved = bool(job.next_poll_at) and deps.store.mark_dispatched(
+            job.profile_key, retry_at, job.next_poll_at
+        )
         if not moved:
-            deps.poll_queue.send(replace(job, delays=job.delays + 1, next_poll_at=0).to_json(), MAX_DELAY_SECONDS)
+            deps.poll_queue.send(
+                replace(job, delays=job.delays + 1, next_poll_at=0).to_json(), MAX_DELAY_SECONDS
+            )
         logger.info("rate limited; profile deferred", retry_at=retry_at, slot_moved=moved)
     return PollOutcome("rate_limited", retry_at=retry_at)
 

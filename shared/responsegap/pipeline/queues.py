@@ -50,7 +50,9 @@ class QueueSender:
         """Send every message; return the indexes of those that could not be sent."""
         failed: list[int] = []
         for start in range(0, len(messages), MAX_BATCH):
-            failed.extend(self._send_batch(messages, list(range(start, min(start + MAX_BATCH, len(messages))))))
+            failed.extend(
+                self._send_batch(messages, list(range(start, min(start + MAX_BATCH, len(messages)))))
+            )
         return failed
 
     def _send_batch(self, messages: Sequence[Outgoing], indexes: list[int]) -> list[int]:

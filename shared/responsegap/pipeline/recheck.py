@@ -19,7 +19,7 @@ from responsegap.config import Settings
 from responsegap.connectors.base import ConnectorError, RateLimited
 from responsegap.domain.matching import match
 from responsegap.domain.model import Post
-from responsegap.pipeline.common import open_post_ids, resolve_profile
+from responsegap.pipeline.common import make_store, open_post_ids, resolve_profile
 from responsegap.pipeline.events import ProfileJob, ScheduledRun
 from responsegap.pipeline.observability import (
     REPLIES_MATCHED,
@@ -51,13 +51,13 @@ class RecheckDispatchDeps:
     poll_queue: QueueSender
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, dynamodb: Any = None, sqs: Any = None) -> RecheckDispatchDeps:
+    def from_settings(
+        cls, settings: Settings, *, dynamodb: Any = None, sqs: Any = None
+    ) -> RecheckDispatchDeps:
         import boto3
 
-        from responsegap.store.dynamo import PostStore
-
         return cls(
-            store=PostStore(settings.table_name, dynamodb or boto3.client("dynamodb"), retention_days=settings.retention_days),
+            store=make_store(settings, dynamodb),
             poll_queue=QueueSender(sqs or boto3.client("sqs"), settings.poll_queue_url),
         )
 
@@ -68,7 +68,10 @@ def dispatch_rechecks(run: ScheduledRun, deps: RecheckDispatchDeps) -> dict[str,
     messages = [
         Outgoing(
             ProfileJob(
-                profile_key=entry.profile_key, brand_id=entry.brand_id, kind="recheck", dispatched_at=run.scheduled_time
+                profile_key=entry.profile_key,
+                brand_id=entry.brand_id,
+                kind="recheck",
+                dispatched_at=run.scheduled_time,
             ).to_json()
         )
         for entry in entries
@@ -92,7 +95,7 @@ def recheck_profile(job: ProfileJob, deps: PollDeps, now: int) -> RecheckSummary
     window = deps.reply_window_seconds
     oldest = min(post.created_at for post in open_posts.values())
     # One Query: every post of the profile from the oldest open one to now holds all answers.
-    known: dict[tuple[str, str], Post] = {p.key: p for p in deps.store.posts_between(key, oldest, now)}
+    known: dict[tuple[str, str], Post] = {p.key: p for p in deps.store.posts_between(key, oldest, now + 1)}
     for post in open_posts.values():
         known.setdefault(post.key, post)
 
@@ -133,7 +136,12 @@ def recheck_profile(job: ProfileJob, deps: PollDeps, now: int) -> RecheckSummary
 
 
 def _close_answered(
-    deps: PollDeps, key: str, brand: Any, known: dict[tuple[str, str], Post], open_posts: dict[str, Post], now: int
+    deps: PollDeps,
+    key: str,
+    brand: Any,
+    known: dict[tuple[str, str], Post],
+    open_posts: dict[str, Post],
+    now: int,
 ) -> int:
     outcomes = match(known.values(), [brand], as_of=now)
     closed = 0

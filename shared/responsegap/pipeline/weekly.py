@@ -17,7 +17,6 @@ report failed still appears in the roll-up.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from responsegap.config import Settings
 from responsegap.domain.business_hours import local_weekday_hour
 from responsegap.domain.model import Brand
 from responsegap.domain.periods import previous_week, week_of
+from responsegap.pipeline.common import make_store
 from responsegap.pipeline.events import ReportJob, ScheduledRun
 from responsegap.pipeline.observability import REPORTS_SENT, MetricUnit, logger, metrics, tracer
 from responsegap.pipeline.queues import Outgoing, QueueSender
@@ -72,31 +72,26 @@ class ReportDeps:
     archive: Any  # report.archive.ReportArchive: put(brand_id, week, files)
     sender: str
     leaders: tuple[str, ...] = ()
-    report_queue: QueueSender | None = None
     compose: Callable[..., Any] | None = None
     clock: Callable[[], float] = field(default=time.time)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, dynamodb: Any = None, sqs: Any = None, ses: Any = None, s3: Any = None
+        cls, settings: Settings, *, dynamodb: Any = None, ses: Any = None, s3: Any = None
     ) -> ReportDeps:
         import boto3
 
         from responsegap.report.archive import ReportArchive
         from responsegap.report.mailer import SesMailer
-        from responsegap.store.dynamo import PostStore
 
         dynamodb = dynamodb or boto3.client("dynamodb")
         return cls(
-            store=PostStore(settings.table_name, dynamodb, retention_days=settings.retention_days),
+            store=make_store(settings, dynamodb),
             persistence=report_persistence(settings.table_name, dynamodb),
-            mailer=SesMailer(ses) if ses is not None else SesMailer(),
-            archive=ReportArchive(settings.archive_bucket, s3) if s3 is not None else ReportArchive(settings.archive_bucket),
+            mailer=SesMailer(ses),
+            archive=ReportArchive(settings.archive_bucket, s3),
             sender=settings.sender,
             leaders=settings.leaders,
-            report_queue=QueueSender(sqs or boto3.client("sqs"), settings.report_queue_url)
-            if settings.report_queue_url
-            else None,
         )
 
 
@@ -117,10 +112,27 @@ def due_report_jobs(brands: Sequence[Brand], now: int, *, leaders: bool) -> list
     return jobs
 
 
+@dataclass(frozen=True, slots=True)
+class ReportDispatchDeps:
+    store: Any  # PostStore: list_brands
+    report_queue: QueueSender
+    leaders: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, dynamodb: Any = None, sqs: Any = None
+    ) -> ReportDispatchDeps:
+        import boto3
+
+        return cls(
+            store=make_store(settings, dynamodb),
+            report_queue=QueueSender(sqs or boto3.client("sqs"), settings.report_queue_url),
+            leaders=settings.leaders,
+        )
+
+
 @tracer.capture_method
-def dispatch_reports(run: ScheduledRun, deps: ReportDeps) -> dict[str, int]:
-    if deps.report_queue is None:
-        raise ValueError("REPORT_QUEUE_URL is not set")
+def dispatch_reports(run: ScheduledRun, deps: ReportDispatchDeps) -> dict[str, int]:
     jobs = due_report_jobs(deps.store.list_brands(), run.scheduled_time, leaders=bool(deps.leaders))
     failed = deps.report_queue.send_all([Outgoing(job.to_json()) for job in jobs])
     if failed:
@@ -159,7 +171,9 @@ def send_report(job: ReportJob, deps: ReportDeps, context: LambdaContext | None 
 
     # The wrapped function's name is part of the idempotency key: keep it stable.
     unit.__name__ = unit.__qualname__ = "send_report"
-    guarded = idempotent_function(data_keyword_argument="job", persistence_store=deps.persistence, config=config)(unit)
+    guarded = idempotent_function(
+        data_keyword_argument="job", persistence_store=deps.persistence, config=config
+    )(unit)
     payload = {**job.idempotency_data, "as_of": job.as_of or int(deps.clock())}
     result = guarded(job=payload)
     logger.info("report job done", **{k: v for k, v in result.items() if isinstance(v, str | int)})
@@ -193,7 +207,12 @@ def _brand_report(job: ReportJob, deps: ReportDeps) -> dict[str, Any]:
     message = build_message(report, deps.sender, list(brand.recipients))
     deps.mailer.send(message, deps.sender, list(brand.recipients))  # last: nothing after it can fail the unit
     metrics.add_metric(name=REPORTS_SENT, unit=MetricUnit.Count, value=1)
-    return {"status": "sent", "brand_id": brand.brand_id, "week": job.week, "recipients": len(brand.recipients)}
+    return {
+        "status": "sent",
+        "brand_id": brand.brand_id,
+        "week": job.week,
+        "recipients": len(brand.recipients),
+    }
 
 
 @tracer.capture_method
@@ -214,19 +233,13 @@ def _rollup(job: ReportJob, deps: ReportDeps) -> dict[str, Any]:
     return {"status": "sent", "week": job.week, "brands": len(reports), "recipients": len(deps.leaders)}
 
 
-def archive_files(report: Any) -> dict[str, str]:
-    """HTML, CSV and JSON of a brand's week, as archived next to the email."""
-    from responsegap.report import render
+def archive_files(report: Any) -> dict[str, bytes | str]:
+    """HTML, CSV and JSON of a brand's week: the same bytes the email carries."""
+    from responsegap.report import csv_export, render
+    from responsegap.report.mime import attachment_name, report_json
 
-    files = {
-        "report.html": render.render_html(report),
-        "report.txt": render.render_text(report),
-        "report.json": json.dumps(report.json_document(), indent=2, sort_keys=True, default=str),
+    return {
+        attachment_name(report, "html"): render.render_html(report),
+        attachment_name(report, "csv"): csv_export.to_csv(report),
+        attachment_name(report, "json"): report_json(report),
     }
-    try:
-        from responsegap.report.csvout import outcomes_csv  # type: ignore[import-not-found]
-
-        files["posts.csv"] = outcomes_csv(report)
-    except ImportError:
-        pass
-    return files

@@ -13,7 +13,13 @@ from responsegap.domain.periods import parse_iso_week
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _BRAND = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-_TYPES = {".eml": "message/rfc822", ".csv": "text/csv; charset=utf-8", ".json": "application/json"}
+_TYPES = {
+    ".eml": "message/rfc822",
+    ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json",
+}
 
 
 class ReportArchive:
@@ -36,16 +42,19 @@ class ReportArchive:
             raise ValueError(f"bad file name {name!r}")
         return f"{self.prefix}/{brand_id}/{week}/{name}"
 
-    def put(self, brand_id: str, week: str, files: Mapping[str, bytes]) -> list[str]:
+    def put(self, brand_id: str, week: str, files: Mapping[str, bytes | str]) -> list[str]:
         """Store each file under ``reports/{brand}/{week}/{name}``; a re-run overwrites the same keys."""
         keys = []
         for name, body in files.items():
             key = self.key(brand_id, week, name)
             extension = name[name.rfind(".") :] if "." in name else ""
-            content_type = _TYPES.get(extension) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+            content_type = (
+                _TYPES.get(extension) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+            )
             extra: dict[str, str] = {"ServerSideEncryption": "AES256"}
             if self._kms_key_id:
                 extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self._kms_key_id}
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, **extra)
+            data = body.encode("utf-8") if isinstance(body, str) else body
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
             keys.append(key)
         return keys

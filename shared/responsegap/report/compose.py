@@ -22,6 +22,7 @@ from responsegap.report.format import (
     hour_range,
     number,
     percent,
+    platform_name,
     plural,
     ratio,
 )
@@ -48,7 +49,9 @@ _SNAPSHOT_KEYS = (
 class ReportStore(Protocol):
     """The part of ``store.dynamo.PostStore`` the report reads and writes."""
 
-    def posts_between(self, profile_key: str, start: int, end: int) -> Iterator[Post]: ...
+    def posts_between(self, profile_key: str, start: int, end: int) -> Iterator[Post]:
+        """Posts with ``start <= created_at < end``."""
+        ...
 
     def completeness(
         self, profile_key: str, start: int, end: int, interval_seconds: int
@@ -163,18 +166,18 @@ def compose_weekly_report(
     if they were seen by then. ``poll_interval_seconds`` is how often dispatch runs: a profile
     is never polled more often than that, so the planned polls use the slower of the two.
     """
-    parse_iso_week(week)
-    if not brand.profiles:
-        raise ConfigError(f"brand {brand.brand_id!r} has no profiles to report on")
+    # A brand without profiles still gets an (empty) report rather than failing the roll-up.
+    first_start = week_period(week, brand.timezone).start
     periods = {p.key: week_period(week, p.timezone) for p in brand.profiles}
-    if as_of <= min(p.start for p in periods.values()):
+    if as_of <= min((p.start for p in periods.values()), default=first_start):
         raise ConfigError(f"as-of {iso(as_of)} is before week {week} starts")
 
     posts: list[Post] = []
     completeness: dict[str, dict[str, int]] = {}
     for profile in brand.profiles:
         period = periods[profile.key]
-        posts.extend(store.posts_between(profile.key, period.start, as_of))
+        # posts_between is [start, end): + 1 so a reply at exactly as_of is seen.
+        posts.extend(store.posts_between(profile.key, period.start, as_of + 1))
         # Only the part of the week that has happened by as_of could have been polled.
         seen_until = min(period.end, as_of)
         interval = max(profile.poll_interval_seconds, poll_interval_seconds)
@@ -191,9 +194,7 @@ def compose_weekly_report(
         and o.post.created_at in periods[o.profile_key]
     ]
     data = metrics.report(outcomes, [brand], lambda p: periods[p.key], as_of, completeness)
-    history = [
-        (w, _plain(s)) for w, s in store.recent_snapshots(brand.brand_id, week, count=TREND_WEEKS - 1)
-    ]
+    history = [(w, _plain(s)) for w, s in store.recent_snapshots(brand.brand_id, week, count=TREND_WEEKS - 1)]
     report = WeeklyReport(
         brand=brand,
         week=week,
@@ -264,7 +265,9 @@ def _platform_figures(
         part = dataclasses.replace(brand, profiles=profiles)
         chosen = [o for o in outcomes if o.profile_key in keys]
         figures = metrics.report(chosen, [part], lambda p: periods[p.key], as_of)["brands"][0]
-        rows.append({"platform": platform, "profiles": len(profiles), **figures})
+        figures.pop("brand", None)
+        figures.pop("name", None)
+        rows.append({"platform": platform, **figures})
     return rows
 
 
@@ -288,7 +291,7 @@ def _completeness_warnings(report: WeeklyReport) -> list[str]:
         planned = int(stats.get("polls_planned") or 0)
         succeeded = int(stats.get("polls_succeeded") or 0)
         blind = int(stats.get("longest_blind_seconds") or 0)
-        name = f"@{row['profile']} on {row['platform']}"
+        name = f"@{row['profile']} on {platform_name(row['platform'])}"
         if planned and succeeded == 0:
             warnings.append(f"{name}: no poll succeeded this week, so its figures are missing.")
             continue
@@ -307,14 +310,13 @@ def _actions(report: WeeklyReport) -> list[str]:
     f = report.figures
     openers, unanswered = f["openers"], f["unanswered"]
     out: list[str] = []
-    if report.warnings:
-        out.append(
-            "Polling missed part of the week for some profiles: treat the figures as a lower bound "
-            "and check the connection (see Data completeness)."
-        )
+    polling = (
+        "Polling missed part of the week for some profiles: treat the figures as a lower bound "
+        "and check the connection (see Data completeness)."
+    )
     if openers == 0:
         out.append("No customer posts reached the brand's profiles this week.")
-        return out
+        return [*out, polling] if report.warnings else out
 
     hours = f["business_hours"]
     out_unanswered = hours["openers_out_of_hours"] - hours["answered_out_of_hours"]
@@ -344,11 +346,12 @@ def _actions(report: WeeklyReport) -> list[str]:
         )
 
     rate = f["response_rate"] or 0
-    for row in sorted(report.profiles, key=lambda r: (r["response_rate"] or 0)):
+    for row in sorted(report.profiles, key=lambda r: r["response_rate"] or 0):
         if row["openers"] >= 5 and (row["response_rate"] or 0) <= rate - 0.15:
             out.append(
-                f"@{row['profile']} on {row['platform']} answered only {percent(row['response_rate'])} "
-                f"({row['answered']} of {row['openers']}): check who watches it."
+                f"@{row['profile']} on {platform_name(row['platform'])} answered only "
+                f"{percent(row['response_rate'])} ({row['answered']} of {row['openers']}): "
+                "check who watches it."
             )
             break
 
@@ -374,9 +377,10 @@ def _actions(report: WeeklyReport) -> list[str]:
             f"{plural(only_bot, 'post')} got only an automated reply "
             f"({percent(only_bot / f['answered'])} of answered posts): make sure a person follows up."
         )
-    if len(out) == (1 if report.warnings else 0):
+    if not out:
         out.append("Nothing needs action: customers were answered quickly this week.")
-    return out[:5]
+    # Customer-facing steps first; the polling caveat is also in the banner, so it never crowds them out.
+    return [*out[:4], polling] if report.warnings else out[:5]
 
 
 def _peak_slot(grid: list[list[int]]) -> tuple[int, int, int] | None:
@@ -426,7 +430,9 @@ def compose_rollup(reports: list[WeeklyReport]) -> RollupReport:
         raise ValueError(f"a roll-up covers one week, got {sorted(weeks)}")
     rows = [
         RollupRow(r.brand.brand_id, r.brand.name, _headline(r.figures), r.previous, r.incomplete)
-        for r in sorted(reports, key=lambda r: (r.figures["response_rate"] is None, r.figures["response_rate"] or 0))
+        for r in sorted(
+            reports, key=lambda r: (r.figures["response_rate"] is None, r.figures["response_rate"] or 0)
+        )
     ]
     openers = [o for r in reports for o in r.outcomes if o.kind == OPENER]
     answered = [o for o in openers if o.answered]

@@ -16,6 +16,7 @@ from responsegap.domain.business_hours import business_seconds
 from responsegap.domain.matching import OPENER, Outcome
 from responsegap.domain.periods import iso
 from responsegap.report.compose import WeeklyReport
+from responsegap.report.render import safe_url
 
 COLUMNS = (
     "profile",
@@ -74,10 +75,10 @@ def rows(report: WeeklyReport) -> list[list[str | int]]:
         else:
             within = "yes" if human is not None and human.seconds <= profile.sla_seconds else "no"
         values: list[object] = [
-            f"@{profile.handle}",
+            profile.handle,
             profile.platform,
             post.post_id,
-            post.url or "",
+            safe_url(post.url) or "",
             local.isoformat(),
             iso(post.created_at),
             outcome.kind,
@@ -101,3 +102,7 @@ def to_csv(report: WeeklyReport) -> bytes:
     writer.writerow(COLUMNS)
     writer.writerows(rows(report))
     return buffer.getvalue().encode("utf-8-sig")
+
+
+# The name pipeline/weekly.py looks for.
+outcomes_csv = to_csv

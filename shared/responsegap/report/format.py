@@ -5,12 +5,23 @@ One place for wording so the subject, the HTML, the plain text and the roll-up a
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 NOT_AVAILABLE = "n/a"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+PLATFORM_NAMES = {
+    "x": "X",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "youtube": "YouTube",
+    "reddit": "Reddit",
+    "twcs": "Twitter archive",
+}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -46,7 +57,7 @@ def percent(rate: object) -> str:
     value = number(rate)
     if value is None:
         return NOT_AVAILABLE
-    shown = round(value * 100)
+    shown = math.floor(value * 100 + 0.5)  # half up, as people round (62.5% -> 63%), not banker's
     # "100%" with one post unanswered would tell a leader there is nothing to do.
     if shown == 100 and value < 1:
         shown = 99
@@ -102,7 +113,7 @@ def rate_change(current: object, previous: object) -> Change:
     now, before = number(current), number(previous)
     if now is None or before is None:
         return NO_CHANGE_DATA
-    points = round((now - before) * 100)
+    points = math.floor((now - before) * 100 + 0.5)
     if points == 0:
         return Change("→", f"same as the week before ({percent(before)})", "same")
     direction = "up" if points > 0 else "down"
@@ -120,7 +131,11 @@ def duration_change(current: object, previous: object) -> Change:
         return NO_CHANGE_DATA
     difference = now - before
     if abs(difference) < 60 or (before and abs(difference) / before < 0.05):
-        return Change("→", f"about the same as the week before ({duration(before)})", "same")
+        return Change("→", f"about the same (was {duration(before)})", "same")
     if difference > 0:
         return Change("▲", f"slower by {duration(difference)} (was {duration(before)})", "worse")
     return Change("▼", f"faster by {duration(-difference)} (was {duration(before)})", "better")
+
+
+def platform_name(platform: str) -> str:
+    return PLATFORM_NAMES.get(platform, platform)

@@ -20,7 +20,9 @@ from responsegap.report import csv_export, render
 from responsegap.report.compose import RollupReport, WeeklyReport
 
 MAX_RECIPIENTS = 50  # SES accepts at most 50 destinations per message
-_ADDR_SPEC = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_ADDR_SPEC = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _FORBIDDEN = set("\r\n\0,;")
 
 
@@ -34,7 +36,7 @@ def parse_address(value: str) -> Address:
         raise AddressError("empty email address")
     if _FORBIDDEN & set(value):
         raise AddressError(f"email address {value!r} must be one address without line breaks, ',' or ';'")
-    name, spec = parseaddr(value.strip(), strict=True)
+    name, spec = parseaddr(value.strip())
     if not spec or not _ADDR_SPEC.match(spec) or ".." in spec or spec.startswith("."):
         raise AddressError(f"{value!r} is not a valid email address")
     username, _, domain = spec.rpartition("@")
@@ -82,7 +84,9 @@ def build_message(
     """multipart/mixed: [multipart/alternative: text/plain, text/html], report CSV, report JSON."""
     message = _envelope(render.subject(report), sender, recipients, now)
     message.set_content(render.render_text(report), subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(render.render_html(report), subtype="html", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(
+        render.render_html(report), subtype="html", charset="utf-8", cte="quoted-printable"
+    )
     message.add_attachment(
         csv_export.to_csv(report), maintype="text", subtype="csv", filename=attachment_name(report, "csv")
     )
@@ -97,7 +101,9 @@ def build_rollup_message(
 ) -> EmailMessage:
     """multipart/alternative with the leaders' roll-up (no attachments: each brand's email has them)."""
     message = _envelope(render.rollup_subject(rollup), sender, recipients, now)
-    message.set_content(render.render_rollup_text(rollup), subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.set_content(
+        render.render_rollup_text(rollup), subtype="plain", charset="utf-8", cte="quoted-printable"
+    )
     message.add_alternative(
         render.render_rollup_html(rollup), subtype="html", charset="utf-8", cte="quoted-printable"
     )

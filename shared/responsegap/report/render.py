@@ -21,6 +21,7 @@ from responsegap.domain.periods import parse_iso_week
 from responsegap.report.compose import RollupReport, WeeklyReport
 from responsegap.report.format import (
     NO_CHANGE_DATA,
+    PLATFORM_NAMES,
     WEEKDAYS,
     Change,
     duration,
@@ -36,7 +37,7 @@ from responsegap.report.format import (
 # ColorBrewer "Blues", a single-hue sequential scale: readable with every common colour-vision
 # deficiency, and every cell also carries its number. Text colour per level keeps WCAG AA.
 GRID_PALETTE = (
-    ("#f3f5f7", "#57606a"),
+    ("#edf0f3", "#57606a"),
     ("#c6dbef", "#1f2328"),
     ("#6baed6", "#1f2328"),
     ("#2171b5", "#ffffff"),
@@ -50,16 +51,6 @@ REASON_WORDS = {
     "too fast for a person": "sent faster than a person could read the post and type",
 }
 TEXT_LIMIT = 160
-PLATFORM_NAMES = {
-    "x": "X",
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-    "youtube": "YouTube",
-    "reddit": "Reddit",
-    "twcs": "Twitter archive",
-}
 
 
 @cache
@@ -123,8 +114,7 @@ def rollup_subject(rollup: RollupReport) -> str:
     median = o["first_human_median"]
     wait = f"median {duration(median)}" if median is not None else "no reply from a person"
     return (
-        f"Response gap, week {rollup.week_number}, all brands: "
-        f"{percent(o['response_rate'])} answered, {wait}"
+        f"Response gap, week {rollup.week_number}, all brands: {percent(o['response_rate'])} answered, {wait}"
     )
 
 
@@ -192,7 +182,7 @@ def _headline_cards(report: WeeklyReport) -> list[dict[str, Any]]:
         {
             "label": "Slowest 10% waited",
             "value": duration(human["p90"]),
-            "detail": "or longer for a person (p90)",
+            "detail": "or longer for a person; p90",
             "change": change("duration", "first_human_p90", human["p90"]),
         },
         {
@@ -224,9 +214,10 @@ def _trend_rows(report: WeeklyReport) -> list[dict[str, Any]]:
     return rows
 
 
-def _figure_row(name: str, f: dict[str, Any]) -> dict[str, Any]:
+def _figure_row(name: str, f: dict[str, Any], sub: str = "") -> dict[str, Any]:
     return {
         "name": name,
+        "sub": sub,
         "openers": f["openers"],
         "answered": f["answered"],
         "rate": percent(f["response_rate"]),
@@ -247,7 +238,9 @@ def _grid(report: WeeklyReport) -> dict[str, Any]:
             level = 0 if not count else max(1, math.ceil(count / top * 4))
             bg, fg = GRID_PALETTE[level]
             cells.append({"count": count, "bg": bg, "fg": fg, "hour": hour})
-        rows.append({"day": WEEKDAYS[day][:3], "day_full": WEEKDAYS[day], "cells": cells, "total": sum(counts)})
+        rows.append(
+            {"day": WEEKDAYS[day][:3], "day_full": WEEKDAYS[day], "cells": cells, "total": sum(counts)}
+        )
     legend = []
     if top:
         for level in range(1, 5):
@@ -336,7 +329,8 @@ def _hours(report: WeeklyReport) -> list[dict[str, Any]]:
 def context(report: WeeklyReport) -> dict[str, Any]:
     f = report.figures
     tz = report.brand.timezone
-    multi_platform = len(report.platforms) > 1
+    # A platform table only adds something when a platform has several profiles.
+    multi_platform = len(report.platforms) > 1 and any(len(p["profiles"]) > 1 for p in report.platforms)
     return {
         "subject": subject(report),
         "brand": brand_label(report.brand.name),
@@ -348,10 +342,12 @@ def context(report: WeeklyReport) -> dict[str, Any]:
         "has_previous": report.previous is not None,
         "trend": _trend_rows(report),
         "profiles": [
-            _figure_row(f"@{row['profile']} · {PLATFORM_NAMES.get(row['platform'], row['platform'])}", row)
+            _figure_row(f"@{row['profile']}", row, PLATFORM_NAMES.get(row["platform"], row["platform"]))
             for row in report.profiles
         ],
-        "platforms": [_figure_row(PLATFORM_NAMES.get(p["platform"], p["platform"]), p) for p in report.platforms]
+        "platforms": [
+            _figure_row(PLATFORM_NAMES.get(p["platform"], p["platform"]), p) for p in report.platforms
+        ]
         if multi_platform
         else [],
         "hours": _hours(report),
@@ -368,7 +364,7 @@ def context(report: WeeklyReport) -> dict[str, Any]:
         "completeness": _completeness_rows(report),
         "warnings": report.warnings,
         "actions": report.actions,
-        "timezones": sorted({p.timezone for p in report.brand.profiles}),
+        "timezones": sorted({p.timezone for p in report.brand.profiles}) or [tz],
     }
 
 
@@ -380,7 +376,9 @@ def rollup_context(rollup: RollupReport) -> dict[str, Any]:
     for row in rollup.rows:
         f = row.figures
         brand_change = (
-            rate_change(f["response_rate"], row.previous.get("response_rate")) if row.previous else NO_CHANGE_DATA
+            rate_change(f["response_rate"], row.previous.get("response_rate"))
+            if row.previous
+            else NO_CHANGE_DATA
         )
         rows.append(
             {

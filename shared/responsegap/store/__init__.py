@@ -10,4 +10,12 @@ from responsegap.store.dynamo import (
     StoreStats,
 )
 
-__all__ = ["BulkLoadError", "DirectoryEntry", "NotFound", "PollState", "PostStore", "SaveResult", "StoreStats"]
+__all__ = [
+    "BulkLoadError",
+    "DirectoryEntry",
+    "NotFound",
+    "PollState",
+    "PostStore",
+    "SaveResult",
+    "StoreStats",
+]

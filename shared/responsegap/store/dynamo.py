@@ -7,20 +7,21 @@ redelivery and Lambda retries change nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, NamedTuple
 
 import boto3
 from botocore.exceptions import ClientError
 
-from responsegap.domain.model import BusinessHours, Brand, Post, Profile
+from responsegap.domain.model import Brand, BusinessHours, Post, Profile
 from responsegap.store.items import (
-    CONTENT_FIELDS,
     Item,
     body_hash,
     content_values,
@@ -143,7 +144,7 @@ class PostStore:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.stats = StoreStats()
-        self._random = random.Random()
+        self._random = random.Random()  # noqa: S311 - jitter, not security
 
     # ----------------------------------------------------------------- low level
     def _count_write(self, response: dict[str, Any]) -> None:
@@ -203,7 +204,9 @@ class PostStore:
 
     def _partition(self, pk: str, begins_with: str | None = None) -> Iterator[Item]:
         if begins_with is None:
-            return self._query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}})
+            return self._query(
+                KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
+            )
         return self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": begins_with}},
@@ -217,11 +220,11 @@ class PostStore:
         own_handle = profile_key.partition("#")[2]
         if post.author_handle == own_handle:
             return post
-        hashed_id = self.handle_hasher(post.author_id)
-        hashed_handle = self.handle_hasher(post.author_handle)
-        values = {f: getattr(post, f) for f in Post.__slots__}
-        values.update(author_id=hashed_id, author_handle=hashed_handle)
-        return Post(**values)
+        return dataclasses.replace(
+            post,
+            author_id=self.handle_hasher(post.author_id),
+            author_handle=self.handle_hasher(post.author_handle),
+        )
 
     def _expires_at(self, post: Post) -> int:
         return post.created_at + self.retention_seconds
@@ -263,7 +266,6 @@ class PostStore:
                 values[f":v{i}"] = value
                 sets.append(f"#f{i} = :v{i}")
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        assert set(names.values()) - {"body_hash"} == set(CONTENT_FIELDS)
         return self._conditional(
             "update_item",
             Key={"pk": {"S": profile_pk(profile_key)}, "sk": {"S": post_sk(post.created_at, post.post_id)}},
@@ -472,7 +474,7 @@ class PostStore:
         successes = sorted({t for t, outcome in polls if outcome == "ok"})
         failed = sum(1 for _, outcome in polls if outcome in ("failed", "rate_limited"))
         edges = [start, *successes, end]
-        blind = max(b - a for a, b in zip(edges, edges[1:], strict=False))
+        blind = max(b - a for a, b in pairwise(edges))
         return {
             "polls_planned": math.ceil((end - start) / interval_seconds),
             "polls_succeeded": len(successes),
@@ -527,7 +529,11 @@ class PostStore:
             )
         self._write(
             "put_item",
-            Item={"pk": {"S": DIRECTORY_PK}, "sk": {"S": f"BRAND#{brand.brand_id}"}, "brand_id": {"S": brand.brand_id}},
+            Item={
+                "pk": {"S": DIRECTORY_PK},
+                "sk": {"S": f"BRAND#{brand.brand_id}"},
+                "brand_id": {"S": brand.brand_id},
+            },
         )
 
     def get_brand(self, brand_id: str) -> Brand:
@@ -546,7 +552,9 @@ class PostStore:
         if meta is None:
             raise NotFound(f"brand {brand_id!r} is not configured")
         profiles = tuple(
-            _profile_from_json(json.loads(i["config"]["S"])) for i in items if i["sk"]["S"].startswith("PROFILE#")
+            _profile_from_json(json.loads(i["config"]["S"]))
+            for i in items
+            if i["sk"]["S"].startswith("PROFILE#")
         )
         return _brand_from_json(json.loads(meta["config"]["S"]), profiles)
 
@@ -561,7 +569,9 @@ class PostStore:
         return brands
 
     def remove_profile(self, brand_id: str, profile_key: str) -> None:
-        self._write("delete_item", Key={"pk": {"S": f"BRAND#{brand_id}"}, "sk": {"S": f"PROFILE#{profile_key}"}})
+        self._write(
+            "delete_item", Key={"pk": {"S": f"BRAND#{brand_id}"}, "sk": {"S": f"PROFILE#{profile_key}"}}
+        )
         self._write("delete_item", Key={"pk": {"S": DIRECTORY_PK}, "sk": {"S": f"PROFILE#{profile_key}"}})
 
     def remove_brand(self, brand_id: str) -> None:
@@ -596,7 +606,10 @@ class PostStore:
             Key={"pk": {"S": DIRECTORY_PK}, "sk": {"S": f"PROFILE#{profile_key}"}},
             UpdateExpression="SET next_poll_at = :n",
             ConditionExpression="next_poll_at = :p",
-            ExpressionAttributeValues={":n": {"N": str(int(next_poll_at))}, ":p": {"N": str(int(previous_next_poll_at))}},
+            ExpressionAttributeValues={
+                ":n": {"N": str(int(next_poll_at))},
+                ":p": {"N": str(int(previous_next_poll_at))},
+            },
         )
 
     # ----------------------------------------------------------------- snapshots
@@ -611,7 +624,9 @@ class PostStore:
             },
         )
 
-    def recent_snapshots(self, brand_id: str, before_week: str, count: int = 8) -> list[tuple[str, dict[str, Any]]]:
+    def recent_snapshots(
+        self, brand_id: str, before_week: str, count: int = 8
+    ) -> list[tuple[str, dict[str, Any]]]:
         """Up to ``count`` snapshots of weeks strictly before ``before_week``, newest first: one Query."""
         if count <= 0:
             return []

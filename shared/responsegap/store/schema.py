@@ -66,7 +66,9 @@ def _table_properties(path: Path) -> dict[str, Any]:
     except (KeyError, TypeError) as error:
         raise ValueError(f"{path} has no Resources.{TABLE_RESOURCE}") from error
     if resource.get("Type") != "AWS::DynamoDB::Table":
-        raise ValueError(f"{path}: Resources.{TABLE_RESOURCE} is {resource.get('Type')!r}, not a DynamoDB table")
+        raise ValueError(
+            f"{path}: Resources.{TABLE_RESOURCE} is {resource.get('Type')!r}, not a DynamoDB table"
+        )
     return dict(resource.get("Properties") or {})
 
 
@@ -100,7 +102,9 @@ def ttl_attribute_from_template(path: str | os.PathLike[str] | None = None) -> s
     return ttl.get("AttributeName") if ttl.get("Enabled") else None
 
 
-def create_table(client: Any, name: str, template_path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def create_table(
+    client: Any, name: str, template_path: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
     """Create the table as the template describes it, with TTL (and PITR where supported)."""
     path = Path(template_path) if template_path is not None else find_template()
     spec = table_spec_from_template(path)

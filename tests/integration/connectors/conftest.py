@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import responses
+
 from responsegap.connectors.http import PlatformHttp
 from responsegap.domain.model import Profile
 from responsegap.domain.periods import parse_instant

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+
 from responsegap.connectors.base import CredentialsError, MalformedPayload, PlatformUnavailable, RateLimited
 from responsegap.connectors.x import XConnector
 from responsegap.domain.matching import match
@@ -16,7 +17,11 @@ NOW = parse_instant("2026-11-23T12:00:00Z")  # conftest's clock
 BASE = "https://api.x.com/2"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAsecret-bearer-XYZ"
 PROFILE = Profile(brand_id="acme", platform="x", handle="acmehelp", account_id="1000")
-MENTIONS, TWEETS, SEARCH = f"{BASE}/users/1000/mentions", f"{BASE}/users/1000/tweets", f"{BASE}/tweets/search/recent"
+MENTIONS, TWEETS, SEARCH = (
+    f"{BASE}/users/1000/mentions",
+    f"{BASE}/users/1000/tweets",
+    f"{BASE}/tweets/search/recent",
+)
 NEXT = "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"
 C1, C2, C4, B3, B1, C3, B4, B2 = (f"1861000000000000{n}" for n in (100, 200, 300, 310, 400, 500, 600, 700))
 
@@ -27,7 +32,9 @@ def connector(make_http) -> XConnector:
 
 
 def add_conversation(rsps, load, matchers, mentions_page2: str = "users_id_mentions.page2.json") -> None:
-    rsps.get(MENTIONS, json=load("x", "users_id_mentions.page1.json"), match=[matchers.without("pagination_token")])
+    rsps.get(
+        MENTIONS, json=load("x", "users_id_mentions.page1.json"), match=[matchers.without("pagination_token")]
+    )
     rsps.get(MENTIONS, json=load("x", mentions_page2), match=[matchers.having(pagination_token=NEXT)])
     rsps.get(TWEETS, json=load("x", "users_id_tweets.page1.json"))
 
@@ -42,7 +49,12 @@ def test_page_chain_normalises_mentions_and_brand_replies(rsps, load, connector,
     by_id = {p.post_id: p for p in result.posts}
     assert set(by_id) == {C1, C2, C3, C4, B1, B2, B3, B4}
     c3 = by_id[C3]
-    assert (c3.author_id, c3.author_handle, c3.in_reply_to_id, c3.in_reply_to_author_id) == ("2001", "alice_w", B1, "1000")
+    assert (c3.author_id, c3.author_handle, c3.in_reply_to_id, c3.in_reply_to_author_id) == (
+        "2001",
+        "alice_w",
+        B1,
+        "1000",
+    )
     assert c3.mentions == ("acmehelp",)
     assert c3.created_at == NOW - 2 * 3600 + 1800
     assert c3.conversation_id == C1
@@ -50,14 +62,19 @@ def test_page_chain_normalises_mentions_and_brand_replies(rsps, load, connector,
     assert by_id[B1].author_handle == "acmehelp"
     assert by_id[B1].url == f"https://x.com/acmehelp/status/{B1}"
     first = rsps.calls[0].request
-    assert first.params["tweet.fields"].split(",") >= ["created_at"]
+    assert "referenced_tweets" in first.params["tweet.fields"].split(",")
     assert first.headers["Authorization"] == f"Bearer {TOKEN}"
     assert "since_id" not in first.params
+    assert first.params["start_time"] == "2026-11-22T12:00:00Z"  # a first poll looks back 24 h only
 
 
 def test_cursor_is_sent_and_kept_when_nothing_is_new(rsps, load, connector, matchers) -> None:
     rsps.get(MENTIONS, json=load("x", "users_id_mentions.empty.json"), match=[matchers.having(since_id=C3)])
-    rsps.get(TWEETS, json=load("x", "users_id_tweets.empty.json"), match=[matchers.having(since_id=B2, exclude="retweets")])
+    rsps.get(
+        TWEETS,
+        json=load("x", "users_id_tweets.empty.json"),
+        match=[matchers.having(since_id=B2, exclude="retweets")],
+    )
 
     result = connector.fetch({"mentions_since_id": C3, "tweets_since_id": B2})
 
@@ -71,7 +88,11 @@ def test_429_gives_retry_at_from_the_reset_header(rsps, load, connector) -> None
         MENTIONS,
         status=429,
         json=load("x", "error.429.json"),
-        headers={"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(NOW + 840)},
+        headers={
+            "x-rate-limit-limit": "450",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(NOW + 840),
+        },
     )
     with pytest.raises(RateLimited) as caught:
         connector.fetch({})
@@ -153,7 +174,11 @@ def test_post_deleted_between_pages_does_not_fail_the_poll(rsps, load, connector
 
 
 def test_fetch_replies_searches_the_conversation(rsps, load, connector, matchers) -> None:
-    rsps.get(SEARCH, json=load("x", "tweets_search_recent.conversation.json"), match=[matchers.having(query=f"conversation_id:{C4}")])
+    rsps.get(
+        SEARCH,
+        json=load("x", "tweets_search_recent.conversation.json"),
+        match=[matchers.having(query=f"conversation_id:{C4}")],
+    )
     customer = Post("x", C4, "2003", "carol_k", NOW - 7200 + 600, conversation_id=C4)
 
     result = connector.fetch_replies(customer)

@@ -1,0 +1,187 @@
+"""Figures of the hand-computed week in report_sample.py, and how the store is read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from responsegap.domain.model import ConfigError
+from responsegap.domain.periods import week_period
+from responsegap.report import compose_rollup, compose_weekly_report, week_figures_snapshot
+from tests.unit.report import report_sample as s
+
+
+def compose(**store_kw):
+    store = s.FakeStore(**store_kw)
+    return store, compose_weekly_report(store, s.brand(), s.WEEK, s.AS_OF)
+
+
+def test_brand_figures_match_the_hand_computation():
+    _, report = compose()
+    f = report.figures
+    assert (f["openers"], f["answered"], f["unanswered"]) == (8, 5, 3)
+    assert f["response_rate"] == pytest.approx(5 / 8)
+    assert f["first_human_response_seconds"] == {"median": 4800, "p90": pytest.approx(35520)}
+    assert f["answered_by_human"] == 4
+    assert f["answered_within_sla"] == 2
+    assert (f["followups"], f["followups_answered"]) == (1, 0)
+    assert f["answered_automated"] == 1
+    assert f["automated_reasons"] == {"automation app": 1, "too fast for a person": 1}
+    grid = f["unanswered_by_weekday_hour"]
+    assert grid[5][10] == 2 and grid[6][22] == 1 and sum(map(sum, grid)) == 3
+    hours = f["business_hours"]
+    assert (hours["openers_in_hours"], hours["answered_in_hours"]) == (4, 4)
+    assert (hours["openers_out_of_hours"], hours["answered_out_of_hours"]) == (4, 1)
+    assert report.human_wait["in_hours"]["median"] == 1800
+    assert report.human_wait["out_of_hours"]["median"] == 47400
+
+
+def test_one_posts_query_per_profile_from_week_start_through_as_of():
+    store, _ = compose()
+    reads = [c for c in store.calls if c[0] == "posts_between"]
+    start = week_period(s.WEEK, "Europe/London").start
+    assert sorted(reads) == sorted(
+        [
+            ("posts_between", "x#acme", start, s.AS_OF + 1),
+            ("posts_between", "instagram#acme.help", start, s.AS_OF + 1),
+        ]
+    )
+    completeness = [c for c in store.calls if c[0] == "completeness"]
+    # the week is over by as_of, so completeness covers the whole week
+    assert {c[3] for c in completeness} == {week_period(s.WEEK, "Europe/London").end}
+    assert {c[4] for c in completeness} == {300}
+
+
+def test_a_reply_after_the_week_counts_if_seen_by_as_of_and_not_after():
+    posts = s.posts()
+    c4 = next(p for p in posts["x#acme"] if p.post_id == "c4")
+    late = s.reply("late", s.AS_OF - 60, c4, "So sorry, fixed now -Anna")
+    posts["x#acme"].append(late)
+    _, report = compose(by_profile=posts)
+    assert report.figures["answered"] == 6
+    posts["x#acme"][-1] = s.reply("late", s.AS_OF + 60, c4, "So sorry, fixed now -Anna")
+    _, report = compose(by_profile=posts)
+    assert report.figures["answered"] == 5
+
+
+def test_each_profile_has_its_own_local_week():
+    brand = s.brand()
+    import dataclasses
+
+    ny = dataclasses.replace(brand.profiles[1], timezone="America/New_York")
+    brand = dataclasses.replace(brand, profiles=(brand.profiles[0], ny))
+    store = s.FakeStore()
+    report = compose_weekly_report(store, brand, s.WEEK, s.AS_OF)
+    assert report.periods["instagram#acme.help"] == week_period(s.WEEK, "America/New_York")
+    # i2 (Sun 22:00 UTC = Sun 17:00 New York) is still in New York's week
+    assert report.profiles[1]["openers"] == 2
+
+
+def test_previous_week_comes_only_from_last_weeks_snapshot():
+    _, report = compose(snapshots={"2026-W46": s.W46, "2026-W44": s.W44})
+    assert report.previous == s.W46["brand"]
+    _, report = compose(snapshots={"2026-W44": s.W44})
+    assert report.previous is None  # W44 is not passed off as last week
+    trend = report.trend
+    assert [t.week for t in trend] == [f"2026-W{n}" for n in range(40, 48)]
+    assert trend[4].figures["response_rate"] == 0.8 and trend[5].figures is None
+    assert trend[-1].current and trend[-1].figures["openers"] == 8
+
+
+def test_snapshot_is_small_json_with_brand_and_profile_headlines():
+    _, report = compose()
+    snapshot = week_figures_snapshot(report)
+    encoded = json.dumps(snapshot)
+    assert len(encoded) < 2000
+    assert snapshot["brand"]["response_rate"] == pytest.approx(0.625)
+    assert snapshot["brand"]["first_human_median"] == 4800
+    assert snapshot["brand"]["within_sla_rate"] == 0.25
+    assert set(snapshot["profiles"]) == {"x#acme", "instagram#acme.help"}
+    assert snapshot["profiles"]["x#acme"]["openers"] == 6
+    assert "unanswered_by_weekday_hour" not in encoded
+
+
+def test_missing_polls_raise_a_warning_and_an_action():
+    _, clean = compose()
+    assert clean.warnings == [] and not clean.incomplete
+    _, report = compose(completeness={"instagram#acme.help": s.BAD_COMPLETENESS})
+    assert report.incomplete
+    assert report.warnings == [
+        "@acme.help on Instagram: only 1700 of 2016 polls succeeded (84%) "
+        "and no successful poll for 4h at a stretch."
+    ]
+    assert report.actions[-1].startswith("Polling missed part of the week")
+
+
+def test_actions_cite_the_figures():
+    _, report = compose()
+    assert report.actions[0] == (
+        "Out-of-hours posts wait 26x longer for a person: "
+        "100% of unanswered posts arrived outside business hours. "
+        "Cover those hours or tell customers when someone will reply."
+    )
+    assert any(
+        "Only 25% of customers got a reply from a person within the 1h target" in a for a in report.actions
+    )
+    assert any(a.startswith("1 customer replied to the brand and heard nothing back") for a in report.actions)
+
+
+def test_a_quiet_week_and_a_good_week():
+    _, empty = compose(by_profile={})
+    assert empty.figures["openers"] == 0
+    assert empty.actions == ["No customer posts reached the brand's profiles this week."]
+    good = {"x#acme": [p for p in s.posts()["x#acme"] if p.post_id in ("c1", "r1")]}
+    _, report = compose(by_profile=good)
+    assert report.actions == ["Nothing needs action: customers were answered quickly this week."]
+
+
+def test_bad_inputs_are_config_errors():
+    store = s.FakeStore()
+    with pytest.raises(ConfigError):
+        compose_weekly_report(store, s.brand(), "2026-47", s.AS_OF)
+    with pytest.raises(ConfigError):
+        compose_weekly_report(store, s.brand(), "2026-W53", s.AS_OF)
+    with pytest.raises(ConfigError, match="before week"):
+        compose_weekly_report(store, s.brand(), "2026-W49", s.AS_OF)
+
+
+def test_a_brand_without_profiles_gets_an_empty_report():
+    import dataclasses
+
+    from responsegap.report.render import render_html, render_text
+
+    bare = dataclasses.replace(s.brand(), profiles=())
+    report = compose_weekly_report(s.FakeStore(), bare, s.WEEK, s.AS_OF)
+    assert report.figures["openers"] == 0 and report.profiles == []
+    assert "No customer posts" in render_text(report) and "<table" in render_html(report)
+
+
+def test_oldest_unanswered_and_hanging_followups():
+    _, report = compose()
+    assert [o.post.post_id for o in report.oldest_unanswered] == ["c4", "c5", "i2"]
+    assert [o.post.post_id for o in report.hanging_followups] == ["c7"]
+
+
+def test_rollup_measures_all_posts_together():
+    _, acme = compose(snapshots={"2026-W46": s.W46})
+    other_brand = s.brand("Other Co")
+    import dataclasses
+
+    other_brand = dataclasses.replace(
+        other_brand,
+        brand_id="other",
+        profiles=tuple(dataclasses.replace(p, brand_id="other") for p in other_brand.profiles),
+    )
+    only_c1 = {"x#acme": [p for p in s.posts()["x#acme"] if p.post_id in ("c1", "r1", "c4")]}
+    other = compose_weekly_report(s.FakeStore(by_profile=only_c1), other_brand, s.WEEK, s.AS_OF)
+    rollup = compose_rollup([acme, other])
+    o = rollup.overall
+    assert (o["openers"], o["answered"], o["brands"]) == (10, 6, 2)
+    # human waits: acme [1800, 1800, 7800, 47400] + other [1800] -> median 1800
+    assert o["first_human_median"] == 1800
+    assert o["answered_within_sla"] == 3
+    assert [r.brand_id for r in rollup.rows] == ["other", "acme"]  # lowest answered first
+    assert rollup.previous_overall is None  # "other" has no last week
+    with pytest.raises(ValueError):
+        compose_rollup([])
