@@ -264,10 +264,249 @@ def bench_bluesky(workload: list[tuple[int, int]]) -> Figures:
     return figures
 
 
+# --- Graph API (Facebook Pages, Instagram): timestamp cursors, comments expanded inline ------
+def graph_time(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def created_times(n: int, count: int) -> list[int]:
+    """``count`` creation times spread over the 5 minutes before poll ``n`` (newest first)."""
+    poll_at = START + n * POLL_SECONDS + 60
+    return sorted((poll_at - 1 - (i * 277) % POLL_SECONDS for i in range(count)), reverse=True)
+
+
+def graph_page(items: list[dict[str, Any]], offset: int, size: int) -> dict[str, Any]:
+    page: dict[str, Any] = {"data": items[offset : offset + size]}
+    if offset + size < len(items):
+        page["paging"] = {
+            "cursors": {"after": str(offset + size)},
+            "next": f"https://graph.invalid/?after={offset + size}",
+        }
+    return page
+
+
+def bench_facebook(workload: list[tuple[int, int]]) -> Figures:
+    from responsegap.connectors import facebook, graph
+
+    profile = Profile(brand_id="acme", platform="facebook", handle="acmeco", account_id="1000")
+    template = load("facebook", "post_comments.page2.json")["data"][4]  # Ann's comment
+    post = copy.deepcopy(load("facebook", "page_feed.page1.json")["data"][0])
+    post["created_time"] = graph_time(START - 3600)
+    stream: list[dict[str, Any]] = []  # the post's comments, newest first (filter=stream)
+    inline = 100  # comments.limit(100) in POST_FIELDS
+
+    def feed(request: Any) -> tuple[int, dict[str, str], str]:
+        item = dict(post, comments=graph_page(stream, 0, inline))
+        return 200, {}, json.dumps({"data": [item]})
+
+    def comments(request: Any) -> tuple[int, dict[str, str], str]:
+        q = query(request)
+        return 200, {}, json.dumps(graph_page(stream, int(q["after"][0]), int(q["limit"][0])))
+
+    figures = Figures()
+    clock = SimulatedClock()
+    serial = 0
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback("GET", f"{graph.GRAPH_BASE_URL}/1000/feed", feed)
+        mock.add_callback("GET", f"{graph.GRAPH_BASE_URL}/1000/tagged", lambda r: (200, {}, '{"data": []}'))
+        mock.add_callback("GET", f"{graph.GRAPH_BASE_URL}/1000_1/comments", comments)
+        connector = facebook.FacebookConnector(
+            profile, http_for(profile, clock), {"page_access_token": "bench"}
+        )
+        cursor: dict[str, str] = {}
+        for n, (customers, brand) in enumerate(workload):
+            clock.at_poll(n)
+            fresh = []
+            for when in created_times(n, customers + brand):
+                serial += 1
+                comment = copy.deepcopy(template)
+                comment.update(id=f"1_{serial}", created_time=graph_time(when))
+                if len(fresh) >= customers:  # the Page answering the latest customer comment
+                    latest = fresh[0] if fresh else stream[0] if stream else comment
+                    comment.update(
+                        **{"from": {"id": "1000", "name": "Acme Co"}, "parent": {"id": latest["id"]}}
+                    )
+                fresh.append(comment)
+            stream[:0] = sorted(fresh, key=lambda c: c["created_time"], reverse=True)
+            result = connector.fetch(cursor)
+            cursor = dict(result.cursor)
+            figures.add(result.requests, pages_needed(customers + brand, 100) + 1)
+    figures.overhead_notes.append("the stream page that reaches the 60 s overlap")
+    return figures
+
+
+def bench_instagram(workload: list[tuple[int, int]]) -> Figures:
+    from responsegap.connectors import graph, instagram
+
+    ig_user, media_id = "17841400000000001", "17900000000000001"
+    profile = Profile(brand_id="acme", platform="instagram", handle="acmeco", account_id=ig_user)
+    media = copy.deepcopy(load("instagram", "user_media.page2.json")["data"][0])
+    media.update(id=media_id, timestamp=graph_time(START - 3600))
+    template = load("instagram", "media_comments.page2.json")["data"][0]
+    reply_template = load("instagram", "comment_replies.page2.json")["data"][0]
+    top_level: list[dict[str, Any]] = []  # newest first, as observed
+    inline = 50
+
+    def media_edge(request: Any) -> tuple[int, dict[str, str], str]:
+        return 200, {}, json.dumps({"data": [dict(media, comments=graph_page(top_level, 0, inline))]})
+
+    def comments(request: Any) -> tuple[int, dict[str, str], str]:
+        q = query(request)
+        return 200, {}, json.dumps(graph_page(top_level, int(q["after"][0]), int(q["limit"][0])))
+
+    figures = Figures()
+    clock = SimulatedClock()
+    serial = 0
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback("GET", f"{graph.GRAPH_BASE_URL}/{ig_user}/media", media_edge)
+        mock.add_callback(
+            "GET", f"{graph.GRAPH_BASE_URL}/{ig_user}/tags", lambda r: (200, {}, '{"data": []}')
+        )
+        mock.add_callback("GET", f"{graph.GRAPH_BASE_URL}/{media_id}/comments", comments)
+        connector = instagram.InstagramConnector(profile, http_for(profile, clock), {"access_token": "bench"})
+        cursor: dict[str, str] = {}
+        for n, (customers, brand) in enumerate(workload):
+            clock.at_poll(n)
+            times = created_times(n, customers + brand)
+            fresh = []
+            for when in times[brand:]:
+                serial += 1
+                fresh.append(
+                    dict(copy.deepcopy(template), id=f"1785{serial:011d}", timestamp=graph_time(when))
+                )
+            top_level[:0] = fresh
+            for i, when in enumerate(times[:brand]):  # the brand answers in the replies of recent comments
+                if i < len(top_level):
+                    serial += 1
+                    reply = dict(
+                        copy.deepcopy(reply_template), id=f"1786{serial:011d}", timestamp=graph_time(when)
+                    )
+                    top_level[i].setdefault("replies", {"data": []})["data"].append(reply)
+            result = connector.fetch(cursor)
+            cursor = dict(result.cursor)
+            figures.add(result.requests, pages_needed(customers, inline) + 1)
+    figures.overhead_notes.append("the comments page that reaches the 60 s overlap")
+    return figures
+
+
+# --- YouTube Data API v3 ---------------------------------------------------------------------
+def bench_youtube(workload: list[tuple[int, int]]) -> Figures:
+    from responsegap.connectors import youtube
+
+    channel = "UCacme0000000000000000aa"
+    profile = Profile(brand_id="acme", platform="youtube", handle="acmeco", account_id=channel)
+    thread_template = load("youtube", "commentThreads.page1.json")["items"][0]  # Dee's thread, no replies
+    reply_template = load("youtube", "commentThreads.page1.json")["items"][1]["replies"]["comments"][1]
+    threads: list[dict[str, Any]] = []
+
+    def serve(request: Any) -> tuple[int, dict[str, str], str]:
+        q = query(request)
+        offset, size = int(q.get("pageToken", ["0"])[0]), int(q["maxResults"][0])
+        body: dict[str, Any] = {
+            "kind": "youtube#commentThreadListResponse",
+            "items": threads[offset : offset + size],
+        }
+        if offset + size < len(threads):
+            body["nextPageToken"] = str(offset + size)
+        return 200, {}, json.dumps(body)
+
+    figures = Figures()
+    clock = SimulatedClock()
+    serial = 0
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback("GET", f"{youtube.YOUTUBE_BASE_URL}/commentThreads", serve)
+        connector = youtube.YouTubeConnector(profile, http_for(profile, clock), {"access_token": "bench"})
+        cursor: dict[str, str] = {}
+        for n, (customers, brand) in enumerate(workload):
+            clock.at_poll(n)
+            times = created_times(n, customers + brand)
+            fresh = []
+            for when in times[brand:]:
+                serial += 1
+                thread = copy.deepcopy(thread_template)
+                thread["id"] = f"Ugz{serial:012d}"
+                top = thread["snippet"]["topLevelComment"]
+                top.update(id=thread["id"])
+                top["snippet"].update(publishedAt=iso(when))
+                fresh.append(thread)
+            threads[:0] = fresh
+            for i, when in enumerate(times[:brand]):  # the channel answers recent threads
+                if i < len(threads):
+                    serial += 1
+                    reply = copy.deepcopy(reply_template)
+                    reply["id"] = f"{threads[i]['id']}.{serial}"
+                    reply["snippet"].update(publishedAt=iso(when), parentId=threads[i]["id"])
+                    threads[i].setdefault("replies", {"comments": []})["comments"].append(reply)
+                    threads[i]["snippet"]["totalReplyCount"] = len(threads[i]["replies"]["comments"])
+            result = connector.fetch(cursor)
+            cursor = dict(result.cursor)
+            figures.add(result.requests, pages_needed(customers, 100))
+    figures.overhead_notes.append("the thread page that reaches the 60 s overlap; 1 quota unit per request")
+    return figures
+
+
+# --- Reddit ----------------------------------------------------------------------------------
+def bench_reddit(workload: list[tuple[int, int]]) -> Figures:
+    from responsegap.connectors import reddit
+
+    profile = Profile(brand_id="acme", platform="reddit", handle="acmeco", account_id="t2_acme1")
+    inbox_template = load("reddit", "message_inbox.page2.json")["data"]["children"][1]  # Ann's mention
+    own_template = load("reddit", "user_comments.page2.json")["data"]["children"][1]
+    lists: dict[str, list[dict[str, Any]]] = {"inbox": [], "own": []}
+
+    def serve(name: str) -> Callable[[Any], tuple[int, dict[str, str], str]]:
+        def callback(request: Any) -> tuple[int, dict[str, str], str]:
+            q = query(request)
+            items, size = lists[name], int(q["limit"][0])
+            names = [c["data"]["name"] for c in items]
+            offset = names.index(q["after"][0]) + 1 if "after" in q else 0
+            page = items[offset : offset + size]
+            following = page[-1]["data"]["name"] if offset + size < len(items) and page else None
+            body = {
+                "kind": "Listing",
+                "data": {"after": following, "dist": len(page), "children": page, "before": None},
+            }
+            headers = {"X-Ratelimit-Used": "1", "X-Ratelimit-Remaining": "999.0", "X-Ratelimit-Reset": "300"}
+            return 200, headers, json.dumps(body)
+
+        return callback
+
+    credentials = {"client_id": "bench", "client_secret": "bench", "username": "AcmeCo", "password": "bench",
+                   "user_agent": "server:responsegap-bench:0.1 (by /u/AcmeCo)"}  # fmt: skip
+    figures = Figures()
+    clock = SimulatedClock()
+    serial = 0
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add("POST", reddit.TOKEN_URL, json=load("reddit", "access_token.json"))
+        mock.add_callback("GET", f"{reddit.API_BASE_URL}/message/inbox", serve("inbox"))
+        mock.add_callback("GET", f"{reddit.API_BASE_URL}/user/AcmeCo/comments", serve("own"))
+        connector = reddit.RedditConnector(profile, http_for(profile, clock), credentials)
+        cursor: dict[str, str] = {}
+        for n, (customers, brand) in enumerate(workload):
+            clock.at_poll(n)
+            for name, count, template in (("inbox", customers, inbox_template), ("own", brand, own_template)):
+                fresh = []
+                for when in created_times(n, count):
+                    serial += 1
+                    item = copy.deepcopy(template)
+                    item["data"].update(name=f"t1_b{serial}", id=f"b{serial}", created_utc=float(when))
+                    fresh.append(item)
+                lists[name][:0] = fresh
+            result = connector.fetch(cursor)
+            cursor = dict(result.cursor)
+            figures.add(result.requests, pages_needed(customers, 100) + pages_needed(brand, 100))
+    figures.overhead_notes.append("one access_token request per warm connector")
+    return figures
+
+
 PLATFORMS: dict[str, Callable[[list[tuple[int, int]]], Figures]] = {
     "x": bench_x,
     "mastodon": bench_mastodon,
     "bluesky": bench_bluesky,
+    "facebook": bench_facebook,
+    "instagram": bench_instagram,
+    "youtube": bench_youtube,
+    "reddit": bench_reddit,
 }
 
 

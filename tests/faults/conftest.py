@@ -14,10 +14,10 @@ import pytest
 
 from tests.faults.harness import FakeX, Hooks, Outcome, run
 
-
 # nodeid -> (outcome, [diff counts]); keyed, so a hook that runs twice counts once.
 _RESULTS: dict[str, tuple[str, list[dict[str, int]]]] = {}
 _PRINTED: list[bool] = []
+_REFERENCE: dict[str, Outcome] = {}
 
 
 def diff(faulty: Outcome, reference: Outcome, *, open_markers: bool = True) -> dict[str, Any]:
@@ -65,6 +65,11 @@ def reference(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., O
     """The fault-free run (same world, same schedule), built on demand."""
 
     def build(platform: FakeX | None = None, hooks: Hooks | None = None, **kwargs: Any) -> Outcome:
+        if platform is None and hooks is None and not kwargs:
+            # The plain fault-free run is the same for every case: computed once per process.
+            if "plain" not in _REFERENCE:
+                _REFERENCE["plain"] = run(monkeypatch, FakeX())
+            return _REFERENCE["plain"]
         return run(monkeypatch, platform or FakeX(), hooks, **kwargs)
 
     return build

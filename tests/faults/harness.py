@@ -55,7 +55,7 @@ BASE = "https://api.x.com/2"
 BRAND_ACCOUNT = "1000"
 PROFILE_KEY = "x#acmehelp"
 # A fake token with a recognisable shape: the security tests look for it in every output.
-TOKEN = "FAKE-x-bearer-9f8e7d6c5b4a-DO-NOT-LOG"  # noqa: S105 - a test value
+TOKEN = "FAKE-x-bearer-9f8e7d6c5b4a-DO-NOT-LOG"
 CREDENTIALS_PARAMETER = "/responsegap/x/acmehelp"
 PAGE_SIZE = 2
 MAX_RECEIVES = 5  # maxReceiveCount of the poll queue's redrive policy
@@ -86,7 +86,7 @@ BRAND = Brand(
 )
 
 
-class LambdaKilled(BaseException):  # noqa: N818 - it is not an error the code may catch
+class LambdaKilled(BaseException):
     """The Lambda runtime died mid-invocation (timeout, OOM): nothing after it runs.
 
     A BaseException, so neither the batch processor nor the pipeline catches it, like a
@@ -159,8 +159,8 @@ class Fault:
 
     ``kind``: ``status`` (``status``/``headers``/``body``), ``reset`` (connection reset),
     ``timeout``, ``truncated`` (the real body cut in half), ``malformed`` (JSON of the wrong
-    shape), ``repeat`` (the previous page of the same timeline again), ``skip`` (the page
-    after this one instead of this one), ``stale`` (this page with ``replace`` applied to
+    shape), ``repeat`` (the previous page of the same timeline again), ``skip`` (a next page
+    answered with the one after it, or with an empty last page), ``stale`` (this page with ``replace`` applied to
     tweets: an old or edited version the platform still caches), ``ignore_since`` (the
     timeline from the top, as if no ``since_id`` had been sent).
     """
@@ -277,8 +277,9 @@ class FakeX:
                 return 200, {}, json.dumps(fault.body if fault.body is not None else {"data": "not a list"})
             if fault.kind == "repeat" and timeline in self._last_page:
                 return 200, {}, json.dumps(self._last_page[timeline])
-            if fault.kind == "skip" and real["meta"].get("next_token"):
-                skipped = self._page(path, query, real["meta"]["next_token"])
+            if fault.kind == "skip" and token:
+                after = real["meta"].get("next_token")
+                skipped = self._page(path, query, after) if after else {"meta": {"result_count": 0}}
                 self._last_page[timeline] = skipped
                 return 200, {}, json.dumps(skipped)
             if fault.kind == "ignore_since":  # a cache that serves the whole timeline again
@@ -506,7 +507,9 @@ class Stack:
         )["Items"]
         posts = {i["sk"]["S"]: i for i in items if i["sk"]["S"].startswith("POST#")}
         state = self.store.load_state(PROFILE_KEY)
-        polls = [(int(i["started_at"]["N"]), i["outcome"]["S"]) for i in items if i["sk"]["S"].startswith("POLL#")]
+        polls = [
+            (int(i["started_at"]["N"]), i["outcome"]["S"]) for i in items if i["sk"]["S"].startswith("POLL#")
+        ]
         return posts, dict(state.cursor), polls
 
 

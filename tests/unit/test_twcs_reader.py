@@ -13,6 +13,7 @@ from responsegap.archive.twcs import (
     ReadStats,
     brands_from_twcs,
     index_twcs,
+    load_twcs,
     parse_created_at,
     parse_id,
     read_twcs,
@@ -194,6 +195,14 @@ def test_routing_puts_each_post_where_the_engine_needs_it() -> None:
     assert index.routes(posts["3"]) == {"acmehelp"}  # replies to an AcmeHelp tweet
     assert index.routes(posts["4"]) == {"acmehelp", "otherco"}  # mentions both; OtherCo replied
     assert index.routes(posts["5"]) == {"otherco"}
+
+
+def test_load_gives_the_same_posts_and_brands_in_one_pass() -> None:
+    stats = ReadStats()
+    posts, brands = load_twcs(FIXTURES / "garbage.csv", stats)
+    assert posts == list(read_twcs(FIXTURES / "garbage.csv"))
+    assert brands == brands_from_twcs(FIXTURES / "garbage.csv")
+    assert stats.skipped_total == 7
 
 
 # (file, rows, posts, skipped, brands) as read today; a change here is a change of the reader.

@@ -306,11 +306,40 @@ def index_twcs(source: str | os.PathLike[str], stats: ReadStats | None = None) -
 def brands_from_twcs(source: str | os.PathLike[str], index: TwcsIndex | None = None) -> list[Brand]:
     """One brand per author of non-inbound tweets: brand_id = the handle as written, one twcs profile."""
     index = index if index is not None else index_twcs(source)
+    return _brands(index.brands)
+
+
+def _brands(handles: dict[str, str]) -> list[Brand]:
     brands = []
-    for handle, written in sorted(index.brands.items()):
+    for handle, written in sorted(handles.items()):
         try:
             profile = Profile(brand_id=written, platform=PLATFORM, handle=handle, account_id=written)
             brands.append(Brand(brand_id=written, name=written, profiles=(profile,)))
         except ConfigError:
             continue  # _AUTHOR already limits handles to what Brand accepts; defensive only
     return brands
+
+
+def load_twcs(
+    source: str | os.PathLike[str], stats: ReadStats | None = None
+) -> tuple[list[Post], list[Brand]]:
+    """All posts and the brands, in one pass (for the engine, which needs the whole set anyway)."""
+    posts: list[Post] = []
+    brand_handles: dict[str, str] = {}
+    for tweet_id, author, inbound, created_at, text, parent in _records(source, stats):
+        handle = author.lower()
+        if not inbound:
+            brand_handles.setdefault(handle, author)
+        posts.append(
+            Post(
+                platform=PLATFORM,
+                post_id=tweet_id,
+                author_id=author,
+                author_handle=handle,
+                created_at=created_at,
+                text=text,
+                in_reply_to_id=parent,
+                mentions=mentions_in(text),
+            )
+        )
+    return posts, _brands(brand_handles)

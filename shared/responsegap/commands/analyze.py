@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from responsegap.archive.twcs import ReadStats, TwcsIndex, brands_from_twcs, index_twcs, read_twcs
+from responsegap.archive.twcs import ReadStats, TwcsIndex, brands_from_twcs, index_twcs, load_twcs, read_twcs
 from responsegap.domain.matching import match
 from responsegap.domain.metrics import report
 from responsegap.domain.model import Brand, ConfigError, Post
@@ -77,9 +77,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--from {args.start} is not before --to {args.end}")
 
     stats = ReadStats()
-    index = index_twcs(path)
-    brands = brands_from_twcs(path, index)
-    posts = list(read_twcs(path, stats))
+    index = None
+    if args.store == "memory":
+        posts, brands = load_twcs(path, stats)
+    else:
+        # Two streaming passes: the first keeps only what routing to partitions needs.
+        index = index_twcs(path)
+        brands = brands_from_twcs(path, index)
+        posts = list(read_twcs(path, stats))
     if not posts:
         raise ConfigError(
             f"{args.file}: no readable posts ({stats.rows} rows, skipped {dict(stats.skipped)})"
@@ -95,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     window = (start - CONTEXT_SECONDS, max(end, as_of + 1))
 
     store_stats: dict[str, Any] | None = None
-    if args.store == "memory":
+    if index is None:
         working: Iterable[Post] = [p for p in posts if window[0] <= p.created_at < window[1]]
     else:
         working, store_stats = _through_dynamodb(posts, brands, index, window)

@@ -101,7 +101,7 @@ class FacebookConnector:
         root = post.conversation_id or post.post_id
         found: dict[str, Post] = {}
         try:
-            item = self.graph.get(root, {"fields": POST_FIELDS})
+            item = self.graph.get(root, {"fields": POST_FIELDS}, gone_ok=True)
         except GraphObjectGone:
             return PollResult((), {}, self.http.requests_made - start)
         self._read_post(item, 0, found)
@@ -132,7 +132,7 @@ class FacebookConnector:
             return
         stream: list[Mapping[str, Any]] = []
         try:
-            for page in self.graph.pages(f"{post_id}/comments", COMMENT_PARAMS, first=inline):
+            for page in self.graph.pages(f"{post_id}/comments", COMMENT_PARAMS, first=inline, gone_ok=True):
                 stream.extend(page)
                 times = [self.fields.instant(c, "created_time", f"post {post_id} comment") for c in page]
                 if times and min(times) < emit_from:

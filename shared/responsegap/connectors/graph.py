@@ -37,7 +37,7 @@ DEFAULT_RATE_LIMIT_WAIT = 900
 # Items created shortly before the previous poll's newest item can still appear late (the
 # platform's indexes are eventually consistent), so each poll re-reads this margin; the store
 # drops the identical duplicates.
-OVERLAP_SECONDS = 300
+OVERLAP_SECONDS = 60
 # New comments keep arriving on content for days after it was published; each poll re-reads
 # content published within this window before its watermark so those comments are found.
 DEFAULT_LOOKBACK_SECONDS = 7 * 24 * 3600
@@ -59,18 +59,37 @@ class GraphClient:
         self._token = token
         self.base_url = (base_url or GRAPH_BASE_URL).rstrip("/")
 
-    def get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        body = self.http.get_json(
-            f"{self.base_url}/{path.lstrip('/')}",
-            params={**params, "access_token": self._token},
-            response_hook=self._classify_error,
-        )
+    def get(self, path: str, params: Mapping[str, Any], *, gone_ok: bool = False) -> dict[str, Any]:
+        """One GET. ``gone_ok``: a deleted object raises :class:`GraphObjectGone` for the caller to skip.
+
+        Otherwise "does not exist" means the profile's own Page or account cannot be read with
+        this token (Graph gives the same answer for missing permissions): a credentials error.
+        """
+        try:
+            body = self.http.get_json(
+                f"{self.base_url}/{path.lstrip('/')}",
+                params={**params, "access_token": self._token},
+                response_hook=self._classify_error,
+            )
+        except GraphObjectGone:
+            if gone_ok:
+                raise
+            raise CredentialsError(
+                self.profile_key,
+                f"{self.platform} Graph API error code 100/33 on {path}: "
+                "it does not exist or this token cannot read it",
+            ) from None
         if not isinstance(body, dict):
             raise MalformedPayload(self.profile_key, f"{self.platform}: {path} did not return a JSON object")
         return body
 
     def pages(
-        self, path: str, params: Mapping[str, Any], first: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        first: Mapping[str, Any] | None = None,
+        *,
+        gone_ok: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
         """The ``data`` of each page of an edge, following ``paging.cursors.after``.
 
@@ -79,7 +98,7 @@ class GraphClient:
         (Graph API "Paginated Results"). We page with the cursor rather than the ``next`` URL
         so the token and host stay the ones we chose.
         """
-        page: Mapping[str, Any] = first if first is not None else self.get(path, params)
+        page: Mapping[str, Any] = first if first is not None else self.get(path, params, gone_ok=gone_ok)
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
             data = page.get("data")
@@ -100,7 +119,7 @@ class GraphClient:
             if after in seen:
                 raise MalformedPayload(self.profile_key, f"{self.platform}: {path} repeated a paging cursor")
             seen.add(after)
-            page = self.get(path, {**params, "after": after})
+            page = self.get(path, {**params, "after": after}, gone_ok=gone_ok)
         raise MalformedPayload(self.profile_key, f"{self.platform}: {path} has more than {MAX_PAGES} pages")
 
     def _classify_error(self, response: requests.Response) -> None:

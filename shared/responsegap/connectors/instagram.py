@@ -95,7 +95,9 @@ class InstagramConnector:
         start = self.http.requests_made
         found: dict[str, Post] = {}
         try:
-            item = self.graph.get(post.conversation_id or post.post_id, {"fields": MEDIA_FIELDS})
+            item = self.graph.get(
+                post.conversation_id or post.post_id, {"fields": MEDIA_FIELDS}, gone_ok=True
+            )
         except GraphObjectGone:
             return PollResult((), {}, self.http.requests_made - start)
         self._read_media(item, 0, found)
@@ -127,9 +129,16 @@ class InstagramConnector:
             return published
         comment_params = {"fields": COMMENT_FIELDS, "limit": 50}
         try:
-            for page in self.graph.pages(f"{media_id}/comments", comment_params, first=inline):
-                for comment in page:
-                    self._read_thread(comment, media_id, author, own, emit_from, found)
+            for page in self.graph.pages(f"{media_id}/comments", comment_params, first=inline, gone_ok=True):
+                times = [
+                    self._read_thread(comment, media_id, author, own, emit_from, found) for comment in page
+                ]
+                # The reference does not state an order; observed answers are newest first. Only
+                # then does a page reaching before the window end the stream; a page in another
+                # order is read to the end. New replies to older comments beyond this point are
+                # found by the recheck of unanswered posts (fetch_replies).
+                if times and times == sorted(times, reverse=True) and times[-1] < emit_from:
+                    break
         except GraphObjectGone:
             pass  # the medium was deleted while we paged its comments: keep what we read
         return published
@@ -142,7 +151,8 @@ class InstagramConnector:
         own_media: bool,
         emit_from: int,
         found: dict[str, Post],
-    ) -> None:
+    ) -> int:
+        """Normalise a top-level comment and its replies into ``found``; returns its time."""
         comment_id = self.fields.text(comment, "id", f"media {media_id} comment")
         where = f"comment {comment_id}"
         author = self._user(self.fields.text(comment, "username", where))
@@ -162,7 +172,9 @@ class InstagramConnector:
         inline = self.fields.get(comment, "replies", dict, where, required=False)
         if inline is not None:
             try:
-                for page in self.graph.pages(f"{comment_id}/replies", {"fields": REPLY_FIELDS}, first=inline):
+                for page in self.graph.pages(
+                    f"{comment_id}/replies", {"fields": REPLY_FIELDS}, first=inline, gone_ok=True
+                ):
                     for reply in page:
                         reply_id = self.fields.text(reply, "id", f"{where} reply")
                         rwhere = f"reply {reply_id}"
@@ -183,6 +195,7 @@ class InstagramConnector:
         for post in _thread_links(thread):
             if post.created_at >= emit_from:
                 found[post.post_id] = post
+        return created
 
     def _user(self, username: str) -> str:
         return username.lower()

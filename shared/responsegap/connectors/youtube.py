@@ -7,9 +7,13 @@ What a poll reads (``profile.account_id`` = channel id; OAuth ``access_token`` o
   newest threads first, 100 a page, ``nextPageToken`` to go on. A thread carries its
   top-level comment and a few replies; when ``totalReplyCount`` says there are more,
   ``GET /comments?parentId=...`` pages read them all.
-- ``order=time`` sorts threads by their top-level comment, so a new reply to an older thread
-  does not bring it forward: paging goes back through the read window (the cursor minus the
-  lookback) before it stops, not just to the cursor.
+- ``order=time`` sorts threads by their top-level comment, newest first; paging stops at the
+  first page that reaches a thread older than the poll's window (the cursor minus a small
+  overlap). A new reply to an older thread that is on the pages read is found (threads carry
+  their replies); one on an older thread further back is found by the recheck of unanswered
+  posts (``fetch_replies``), which is what keeps a quiet poll at one request (1 quota unit)
+  instead of re-reading days of threads. ``comments?parentId=`` is only asked for threads
+  started inside the window, for the same reason.
 
 Quota: each list call costs 1 unit of the project's daily 10,000. A 403 with reason
 ``quotaExceeded`` (or ``dailyLimitExceeded``) is a rate limit until the quota resets at
@@ -90,7 +94,7 @@ class YouTubeConnector:
     def fetch(self, cursor: Mapping[str, str]) -> PollResult:
         start = self.http.requests_made
         now = int(self.http.clock())
-        emit_from, read_from = window(cursor, now, self.lookback_seconds)
+        emit_from, _ = window(cursor, now, self.lookback_seconds)
         params = {
             "part": "snippet,replies",
             "allThreadsRelatedToChannelId": self.profile.account_id,
@@ -108,8 +112,8 @@ class YouTubeConnector:
             for thread in threads:
                 top = self._thread(thread, emit_from, found)
                 oldest = top if oldest is None else min(oldest, top)
-            if oldest is not None and oldest < read_from:
-                break  # threads are newest first; older ones are outside the read window
+            if oldest is not None and oldest < emit_from:
+                break  # threads are newest first: the rest started before this poll's window
         newest = max((p.created_at for p in found.values()), default=0)
         posts = tuple(sorted(found.values(), key=lambda p: (p.created_at, p.post_id)))
         return PollResult(posts, next_cursor(cursor, newest, now), self.http.requests_made - start)
@@ -131,7 +135,11 @@ class YouTubeConnector:
     ) -> tuple[list[Any], str | None]:
         query = {**params, **self._auth_params, **({"pageToken": token} if token else {})}
         body = self.http.get_json(
-            f"{self.base}/{resource}", params=query, headers=self._headers, response_hook=self._classify_error
+            f"{self.base}/{resource}",
+            params=query,
+            headers=self._headers,
+            # Only a reply list may meet a deleted thread; a 404 on the channel's list is an error.
+            response_hook=lambda response: self._classify_error(response, gone_ok=resource == "comments"),
         )
         items = self.fields.items(body, "items", resource)
         return items, self.fields.text(body, "nextPageToken", resource, required=False)
@@ -152,7 +160,7 @@ class YouTubeConnector:
         carried = self.fields.get(thread, "replies", dict, where, required=False) or {}
         included = self.fields.items(carried, "comments", f"{where}.replies", required=False)
         total = self.fields.get(snippet, "totalReplyCount", int, f"{where}.snippet", required=False) or 0
-        if total > len(included):
+        if total > len(included) and top.created_at >= emit_from:
             # Deleted while we read it: keep the replies the thread carried.
             with contextlib.suppress(_Gone):
                 included = self._replies(top.post_id)
@@ -206,7 +214,7 @@ class YouTubeConnector:
             conversation_id=parent or comment_id,
         )
 
-    def _classify_error(self, response: requests.Response) -> None:
+    def _classify_error(self, response: requests.Response, *, gone_ok: bool) -> None:
         if response.status_code not in (400, 403, 404, 429):
             return
         try:
@@ -225,7 +233,7 @@ class YouTubeConnector:
             raise RateLimited(
                 self.profile.key, retry_at, f"youtube rate limit ({', '.join(sorted(reasons))})"
             )
-        if response.status_code == 404 and reasons & GONE_REASONS:
+        if gone_ok and response.status_code == 404 and reasons & GONE_REASONS:
             raise _Gone()
 
 

@@ -399,6 +399,8 @@ def rollup_context(rollup: RollupReport) -> dict[str, Any]:
         "week_label": week_label(rollup.week),
         "overall": {
             "brands": o["brands"],
+            "brands_label": plural(o["brands"], "brand"),
+            "openers_label": plural(o["openers"], "customer post"),
             "openers": o["openers"],
             "answered": o["answered"],
             "rate": percent(o["response_rate"]),

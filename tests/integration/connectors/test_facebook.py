@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 import responses
+
 from responsegap.connectors.base import CredentialsError, MalformedPayload, PlatformUnavailable, RateLimited
 from responsegap.connectors.facebook import FacebookConnector
 from responsegap.connectors.http import PlatformHttp
@@ -233,7 +234,7 @@ def test_old_comments_outside_the_window_stop_the_stream() -> None:
     responses.get(FEED, json=load("page_feed.page2.json"), match=[with_param("after", "QVFIUjEwMDBfMQZDZD")])
     responses.get(TAGGED, json=load("page_feed.empty.json"))
     result = connector().fetch({"since": str(parse_instant("2026-11-20T11:30:00Z"))})
-    assert {p.post_id for p in result.posts} == {"1_4006"}  # 11:30 is inside the 300 s overlap
+    assert {p.post_id for p in result.posts} == {"1_4006"}  # 11:30 is inside the 60 s overlap
     assert result.requests == 3
 
 
@@ -248,3 +249,10 @@ def test_fetch_replies_reads_the_whole_stream_of_the_post() -> None:
     result = connector().fetch_replies(bo)
     assert {p.post_id for p in result.posts} >= {"1_4001", "1_4008", "1_4005"}
     assert result.requests == 2
+
+
+@responses.activate
+def test_page_itself_unreadable_is_a_credentials_error() -> None:
+    responses.get(FEED, json=load("error.object_missing_100_33.json"), status=400)
+    with pytest.raises(CredentialsError, match="100/33"):
+        connector().fetch(CURSOR)

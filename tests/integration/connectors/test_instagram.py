@@ -15,7 +15,7 @@ from responsegap.connectors.http import PlatformHttp
 from responsegap.connectors.instagram import InstagramConnector
 from responsegap.domain.matching import match
 from responsegap.domain.metrics import report
-from responsegap.domain.model import Brand, Profile
+from responsegap.domain.model import Brand, Post, Profile
 from responsegap.domain.periods import Period, parse_instant
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "instagram"
@@ -190,3 +190,21 @@ def test_media_deleted_between_pages_does_not_fail_the_poll() -> None:
     ids = {p.post_id for p in result.posts}
     assert "17850000000000002" not in ids  # Bo's comment was on the page that went away
     assert {"17850000000000001", "17860000000000003", "17850000000000003", "17900000000000099"} <= ids
+
+
+@responses.activate
+def test_fetch_replies_reads_the_medium_the_post_is_on() -> None:
+    media = load("user_media.page2.json")["data"][0]
+    responses.get(f"{BASE}/17900000000000002", json=media)
+    carl = Post("instagram", "17850000000000003", "carl_d", "carl_d", 0, conversation_id="17900000000000002")
+    result = connector().fetch_replies(carl)
+    assert [p.post_id for p in result.posts] == ["17850000000000003", "17860000000000004"]
+    assert result.posts[1].in_reply_to_id == "17850000000000003"
+    assert result.requests == 1
+
+
+@responses.activate
+def test_fetch_replies_of_a_deleted_medium_is_empty() -> None:
+    responses.get(f"{BASE}/17900000000000002", json=load("error.object_missing_100_33.json"), status=400)
+    carl = Post("instagram", "17850000000000003", "carl_d", "carl_d", 0, conversation_id="17900000000000002")
+    assert connector().fetch_replies(carl).posts == ()

@@ -223,3 +223,15 @@ def test_fetch_replies_reads_the_thread() -> None:
     result = connector().fetch_replies(ann)
     assert [p.post_id for p in result.posts] == [f"{T1}.AaReply{n}" for n in (1, 2, 3, 4)]
     assert result.requests == 2
+
+
+@responses.activate
+def test_channel_not_found_is_malformed_not_skipped() -> None:
+    reason = {"message": "Channel not found.", "domain": "youtube.commentThread", "reason": "channelNotFound"}
+    responses.get(
+        THREADS,
+        json={"error": {"code": 404, "message": "Channel not found.", "errors": [reason]}},
+        status=404,
+    )
+    with pytest.raises(MalformedPayload, match="404"):
+        connector().fetch(CURSOR)

@@ -69,7 +69,7 @@ class FlakyBatchClient:
         self.always = always or set()
         self.calls = 0
 
-    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
         self.calls += 1
         failed, passed = [], []
         for index, entry in enumerate(Entries):
@@ -118,7 +118,7 @@ def test_queue_sender_batches_of_ten(stack: Stack) -> None:
     calls: list[int] = []
 
     class Counting:
-        def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+        def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
             calls.append(len(Entries))
             return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
 

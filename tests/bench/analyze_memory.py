@@ -1,0 +1,83 @@
+"""``responsegap analyze --store memory`` on a generated 1,000,000-row TWCS CSV.
+
+The file has the real Customer Support on Twitter columns and quirks (brand author ids are
+screen names, customers numbers, ``Tue Oct 31 22:10:47 +0000 2017`` times, comma-separated
+``response_tweet_id``, float ``in_response_to_tweet_id``, rows not in time order). The command
+runs in a child process exactly as a user would start it; its wall time and peak RSS (from
+``wait4``'s rusage of that child) are printed. Target: peak RSS < 512 MB.
+
+    .venv/bin/python -m tests.bench.analyze_memory [--posts 1000000] [--keep FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench.synthetic import Scenario, write_twcs_csv
+
+TARGET_MB = 512
+
+
+def run_child(argv: list[str]) -> tuple[int, float, float, float, str, str]:
+    """(exit code, wall s, user+sys CPU s, peak RSS MB, stdout, stderr) of one child process."""
+    began = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(argv, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - began
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return (
+            process.returncode,
+            wall,
+            usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024,
+            out.read().decode(),
+            err.read().decode(),
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--brands", type=int, default=20)
+    parser.add_argument("--keep", help="write the CSV here and keep it")
+    args = parser.parse_args(argv)
+
+    scenario = Scenario(n_posts=args.posts, brands=args.brands, twcs=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(args.keep) if args.keep else Path(tmp) / "twcs-generated.csv"
+        began = time.perf_counter()
+        rows = write_twcs_csv(scenario, path)
+        written = time.perf_counter() - began
+        size = path.stat().st_size
+        json_path = Path(tmp) / "figures.json"
+        code, wall, cpu, rss, out, err = run_child(
+            [sys.executable, "-m", "responsegap.cli", "analyze", str(path), "--store", "memory", "--json", str(json_path)]
+        )
+        figures = json.loads(json_path.read_text()) if code == 0 and json_path.exists() else None
+    print(f"analyze_memory: {rows:,} TWCS rows ({size / 2**20:.0f} MB, written in {written:.1f} s), "
+          f"{args.brands} brands")  # fmt: skip
+    if code != 0:
+        print(f"  responsegap analyze FAILED (exit {code}):\n{err[-2000:]}")
+        return 1
+    print(f"  responsegap analyze --store memory: wall {wall:.1f} s, CPU {cpu:.1f} s, "
+          f"peak RSS {rss:.0f} MB (target < {TARGET_MB} MB: {'MET' if rss < TARGET_MB else 'NOT MET'})")  # fmt: skip
+    print(f"  its own summary: {err.strip().splitlines()[-1] if err.strip() else '-'}")
+    if figures:
+        overall = figures["overall"]
+        print(f"  overall: openers {overall['openers']:,}, answered {overall['answered']:,}, "
+              f"follow-ups {overall['followups']:,}")  # fmt: skip
+    return 0 if rss < TARGET_MB else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

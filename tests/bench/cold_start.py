@@ -1,0 +1,205 @@
+"""Cold start of each Lambda handler, and deployment package sizes.
+
+Import time: each ``functions/<name>/app.py`` is imported in a fresh interpreter (its module
+level runs, as in a Lambda init: Settings from the environment, boto3 clients, Powertools),
+5 times; the median is printed with its ratio to importing boto3 alone (and to creating one
+boto3 client), measured the same way. The environment is the template's (dummy values, no
+network is touched at import) with ``AWS_LAMBDA_FUNCTION_NAME`` set, so Powertools behaves as
+in Lambda (the tracer imports the X-Ray SDK and patches botocore). Target: < 300 ms.
+This machine is not a Lambda (x86, shared, 3.11 instead of 3.12 on arm64): read the ratios.
+
+Package size: from ``.aws-sam/build`` when a ``sam build`` has run; otherwise the zipped
+size of ``functions/<name>/`` and of the layer (``shared/responsegap`` plus the installed
+distributions of ``shared/requirements.txt`` and their dependencies, from this venv).
+
+    .venv/bin/python -m tests.bench.cold_start [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET_MS = 300
+LAMBDA_ENV = {
+    "AWS_LAMBDA_FUNCTION_NAME": "responsegap-bench",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_SESSION_TOKEN": "bench",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "responsegap",
+    "POWERTOOLS_METRICS_NAMESPACE": "responsegap",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "TABLE_NAME": "responsegap-table",
+    "RETENTION_DAYS": "90",
+    "REPLY_WINDOW_HOURS": "72",
+    "CREDENTIALS_PATH": "/responsegap/",
+    "POLL_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll",
+    "REPORT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/report",
+    "ARCHIVE_BUCKET": "responsegap-archive",
+    "SENDER_EMAIL": "reports@example.com",
+    "LEADER_EMAILS": "lead@example.com",
+}
+
+_TIMER = """
+import time, sys, importlib.util
+t = time.perf_counter()
+{body}
+print(time.perf_counter() - t)
+"""
+_IMPORT_APP = """
+sys.path.insert(0, {dir!r})
+spec = importlib.util.spec_from_file_location("app", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+assert callable(module.lambda_handler)
+"""
+
+
+def time_in_fresh_interpreter(body: str, runs: int, cwd: Path) -> list[float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | LAMBDA_ENV
+    env["PYTHONPATH"] = str(ROOT / "shared")
+    env["PYTHONDONTWRITEBYTECODE"] = "0"
+    out = []
+    for _ in range(runs + 1):  # the first run warms the OS file cache and writes .pyc files
+        done = subprocess.run(
+            [sys.executable, "-c", _TIMER.format(body=body)], env=env, cwd=cwd, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed")
+        out.append(float(done.stdout.strip().splitlines()[-1]))
+    return out[1:]
+
+
+def zipped_size(paths: list[tuple[Path, str]]) -> tuple[int, int]:
+    """(zipped bytes, unzipped bytes) of the files under ``paths`` (path, name inside the zip)."""
+    buffer = io.BytesIO()
+    raw = 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for base, prefix in paths:
+            files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+            for file in files:
+                if "__pycache__" in file.parts or file.suffix == ".pyc":
+                    continue
+                arcname = prefix + "/" + (file.name if base.is_file() else str(file.relative_to(base)))
+                archive.write(file, arcname)
+                raw += file.stat().st_size
+    return len(buffer.getvalue()), raw
+
+
+def requirement_closure(requirements: Path) -> list[str]:
+    """Installed distributions named by the requirements file, and everything they require."""
+    import re
+
+    wanted = []
+    for line in requirements.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            wanted.append(re.split(r"[\[<>=!~; ]", line, maxsplit=1)[0])
+    seen: dict[str, metadata.Distribution] = {}
+    stack = list(wanted)
+    while stack:
+        name = stack.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        seen[name] = dist
+        for requirement in dist.requires or []:
+            if "extra ==" in requirement and "tracer" not in requirement:
+                continue
+            stack.append(re.split(r"[\[<>=!~; (]", requirement, maxsplit=1)[0])
+    return sorted(seen)
+
+
+def dist_files(name: str) -> list[Path]:
+    dist = metadata.distribution(name)
+    return [Path(dist.locate_file(f)) for f in dist.files or [] if Path(dist.locate_file(f)).is_file()]
+
+
+def package_sizes() -> list[tuple[str, int, int, str]]:
+    build = ROOT / ".aws-sam" / "build"
+    rows = []
+    if build.is_dir():
+        for directory in sorted(p for p in build.iterdir() if p.is_dir()):
+            zipped, raw = zipped_size([(directory, directory.name)])
+            rows.append((directory.name, zipped, raw, ".aws-sam/build"))
+        return rows
+    for app in sorted((ROOT / "functions").glob("*/app.py")):
+        zipped, raw = zipped_size([(app.parent, app.parent.name)])
+        rows.append((f"function {app.parent.name}", zipped, raw, "zip of functions/<name>/"))
+    closure = requirement_closure(ROOT / "shared" / "requirements.txt")
+    layer_paths: list[tuple[Path, str]] = [(ROOT / "shared" / "responsegap", "python/responsegap")]
+    own_zipped, own_raw = zipped_size(layer_paths)
+    rows.append(("layer: responsegap package", own_zipped, own_raw, "zip of shared/responsegap"))
+    total_zipped, total_raw = own_zipped, own_raw
+    for name in closure:
+        zipped, raw = _zip_dist(name)
+        total_zipped += zipped
+        total_raw += raw
+        rows.append((f"layer:   + {name}", zipped, raw, "installed files (pip would put it in the layer)"))
+    rows.append(("layer: total", total_zipped, total_raw,
+                 "shared/responsegap + closure of shared/requirements.txt; boto3 itself not listed there"))  # fmt: skip
+    return rows
+
+
+def _zip_dist(name: str) -> tuple[int, int]:
+    dist = metadata.distribution(name)
+    buffer = io.BytesIO()
+    raw = 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for relative in dist.files or []:
+            file = Path(dist.locate_file(relative))
+            if not file.is_file() or file.suffix == ".pyc" or "__pycache__" in file.parts:
+                continue
+            archive.write(file, f"python/{relative}")
+            raw += file.stat().st_size
+    return len(buffer.getvalue()), raw
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    apps = sorted((ROOT / "functions").glob("*/app.py"))
+    print(f"cold_start: import in a fresh interpreter, median of {args.runs} (Python {sys.version.split()[0]})")
+    boto3_alone = statistics.median(time_in_fresh_interpreter("import boto3", args.runs, ROOT))
+    client = statistics.median(
+        time_in_fresh_interpreter("import boto3; boto3.client('dynamodb')", args.runs, ROOT)
+    )
+    print(f"  import boto3 alone: {boto3_alone * 1000:.0f} ms; import boto3 + one client: {client * 1000:.0f} ms")
+    failures = 0
+    for app in apps:
+        body = _IMPORT_APP.format(dir=str(app.parent), path=str(app))
+        try:
+            times = time_in_fresh_interpreter(body, args.runs, app.parent)
+        except RuntimeError as error:
+            print(f"  {app.parent.name:16s} FAILED to import: {error}")
+            failures += 1
+            continue
+        median = statistics.median(times)
+        verdict = "MET" if median * 1000 < TARGET_MS else "NOT MET"
+        print(f"  {app.parent.name:16s} {median * 1000:6.0f} ms  ({median / boto3_alone:.1f}x boto3 alone; "
+              f"min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) target < {TARGET_MS} ms: {verdict}")  # fmt: skip
+    if not apps:
+        print("  no functions/*/app.py yet")
+    print("package sizes (zipped / unzipped):")
+    for name, zipped, raw, source in package_sizes():
+        print(f"  {name}: {zipped / 1024:,.0f} KB / {raw / 1024:,.0f} KB  [{source}]")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
