@@ -29,15 +29,17 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# sam build without Docker needs python3.12 on PATH: infra/with-python312 finds it or fails clearly.
 build: $(STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" infra/with-python312 $(VENV)/bin/sam build
+	SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" infra/with-python312 $(VENV)/bin/sam build
 
 validate: $(STAMP)
-	$(VENV)/bin/sam validate --lint
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint
 	$(VENV)/bin/cfn-lint template.yaml
 
+# --guided asks for SenderEmail etc. the first time and keeps the answers in samconfig.toml.
 deploy: build
-	$(VENV)/bin/sam deploy --guided
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam deploy --guided
 
 bench: $(STAMP)
 	$(PY) -m tests.bench

@@ -177,14 +177,27 @@ class Functions:
 
     # SQS event source mapping
     def _sqs_source(self, logical: str) -> tuple[str, str, int]:
-        """(queue logical id, queue URL, batch size) of the function's SQS event."""
+        """(queue logical id, queue URL, batch size) of the function's SQS trigger.
+
+        Either a SAM ``Events: {Type: SQS}`` on the function or an
+        ``AWS::Lambda::EventSourceMapping`` resource whose ``FunctionName`` is ``!Ref`` it.
+        """
+        sources: list[tuple[Any, Any]] = []
         for spec in self._properties(logical).get("Events", {}).values():
             if spec.get("Type") == "SQS":
                 props = spec.get("Properties", {})
-                queue = props.get("Queue", {})
-                target = queue.get("Fn::GetAtt", [""])[0] if isinstance(queue, dict) else str(queue)
-                return target, self.aws.physical[target], int(props.get("BatchSize", 10))
-        raise KeyError(f"{logical} has no SQS event in template.yaml")
+                sources.append((props.get("Queue"), props.get("BatchSize", 10)))
+        for spec in self.resources.values():
+            props = spec.get("Properties", {})
+            if spec.get("Type") == "AWS::Lambda::EventSourceMapping" and props.get("FunctionName") == {
+                "Ref": logical
+            }:
+                sources.append((props.get("EventSourceArn"), props.get("BatchSize", 10)))
+        for queue, batch_size in sources:
+            target = queue.get("Fn::GetAtt", [""])[0] if isinstance(queue, dict) else str(queue)
+            if target in self.aws.physical:
+                return target, self.aws.physical[target], int(batch_size)
+        raise KeyError(f"{logical} has no SQS trigger in template.yaml")
 
     def drain(self, logical: str, *, max_batches: int = 1000) -> QueueDrain:
         """Deliver what is visible on the function's queue, batch by batch, until it is empty."""

@@ -20,6 +20,7 @@ archive's own ids are not in time order.
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import html
 import json
@@ -81,6 +82,34 @@ class World:
     by_username: dict[tuple[str, str], Account]  # (platform, lower username) -> account
     brands: dict[str, str]  # lower handle -> platform, for the brands served with endpoints
     split_conversations: int = 0  # threads touching brands on two platforms (see build_world)
+    # Lists of items in id (= time) order, by what an endpoint asks for, so a request costs
+    # what it returns rather than a scan of the whole archive (the demo polls ~900 times).
+    index: dict[tuple[str, ...], list[Item]] = field(default_factory=dict)
+    _times: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+
+    def build_index(self) -> None:
+        self.index.clear()
+        for platform, platform_items in self.items.items():
+            self.index[("all", platform)] = platform_items
+            for item in platform_items:
+                self.index.setdefault(("by", platform, item.author.id), []).append(item)
+                self.index.setdefault(("conversation", platform, item.conversation_id), []).append(item)
+                addressed = {
+                    account.id
+                    for handle in item.mentions
+                    if (account := self.account_for(platform, handle)) is not None
+                }
+                if item.parent is not None:
+                    addressed.add(item.parent.author.id)  # a reply addresses the replied-to author
+                addressed.discard(item.author.id)
+                for account_id in addressed:
+                    self.index.setdefault(("to", platform, account_id), []).append(item)
+        self._times = {key: [i.created_at for i in items] for key, items in self.index.items()}
+
+    def visible(self, key: tuple[str, ...], now: int) -> list[Item]:
+        """The items under ``key`` created at or before ``now`` (ids grow with time: a prefix)."""
+        items = self.index.get(key, [])
+        return items[: bisect.bisect_right(self._times.get(key, []), now)]
 
     def account_for(self, platform: str, username: str) -> Account | None:
         return self.by_username.get((platform, username.lower()))
@@ -212,7 +241,9 @@ def build_world(csv_path: Path, brands: Mapping[str, str], shift: int) -> World:
         item.conversation_id = top.id
     for platform_items in items.values():
         platform_items.sort(key=lambda i: _int_order(i.id))
-    return World(items, by_id, accounts, by_username, {h.lower(): p for h, p in brands.items()}, split)
+    world = World(items, by_id, accounts, by_username, {h.lower(): p for h, p in brands.items()}, split)
+    world.build_index()
+    return world
 
 
 def _mint(platform: str, created: int, minted: set[tuple[str, str]]) -> str:
@@ -300,11 +331,8 @@ class PlatformServer:
     def now(self) -> int:
         return int(self.clock())
 
-    def visible(self, platform: str) -> Iterator[Item]:
-        now = self.now()
-        for item in self.world.items[platform]:
-            if item.created_at <= now:
-                yield item
+    def visible(self, *key: str) -> list[Item]:
+        return self.world.visible(key, self.now())
 
     def is_visible(self, item: Item) -> bool:
         return item.created_at <= self.now()
@@ -485,27 +513,18 @@ class _XApi:
                     headers,
                 )
             if match.group(2) == "mentions":
-                candidates = [i for i in self.server.visible("x") if self._mentions(i, user)][-MENTIONS_CAP:]
+                candidates = self.server.visible("to", "x", user.id)[-MENTIONS_CAP:]
             else:
                 excluded = set(",".join(query.get("exclude", [])).split(","))
                 candidates = [
                     i
-                    for i in self.server.visible("x")
-                    if i.author.id == user.id and not ("replies" in excluded and i.parent is not None)
+                    for i in self.server.visible("by", "x", user.id)
+                    if not ("replies" in excluded and i.parent is not None)
                 ][-TWEETS_CAP:]
             body = self._page(candidates, query, "pagination_token", 5, 100, 10)
         else:
             body = self._page(self._search(query), query, "next_token", 10, 100, 10)
         return 200, body, headers
-
-    @staticmethod
-    def _mentions(item: Item, user: Account) -> bool:
-        if item.author.id == user.id:
-            return False
-        if user.username.lower() in item.mentions:
-            return True
-        # A reply to the user is a mention on X (the client puts the @handle in front).
-        return item.parent is not None and item.parent.author.id == user.id
 
     def _search(self, query: dict[str, list[str]]) -> list[Item]:
         text = (_one(query, "query") or "").strip()
@@ -530,7 +549,11 @@ class _XApi:
                 tests.append(lambda i, v=term[1:].lower(): v in i.mentions)
             else:
                 tests.append(lambda i, v=term.lower(): v in i.text.lower())
-        return [i for i in self.server.visible("x") if i.created_at >= since and all(t(i) for t in tests)]
+        pool = self.server.visible("all", "x")
+        conversation = re.search(r"conversation_id:(\d+)", text)
+        if conversation:
+            pool = self.server.visible("conversation", "x", conversation.group(1))
+        return [i for i in pool if i.created_at >= since and all(t(i) for t in tests)]
 
     def _page(
         self,
@@ -747,8 +770,8 @@ class _MastodonApi:
         exclude_replies = (_one(query, "exclude_replies") or "").lower() in ("true", "1")
         entries = [
             (item.id, item)
-            for item in self.server.visible("mastodon")
-            if item.author.id == account.id and not (exclude_replies and item.parent is not None)
+            for item in self.server.visible("by", "mastodon", account.id)
+            if not (exclude_replies and item.parent is not None)
         ]
         limit = _limit(query, "limit", 20, 1, 40)
         page = _window(entries, query, limit)

@@ -112,8 +112,8 @@ def summary_lines() -> list[str]:
     return [
         f"cases run: {len(_RESULTS)} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}); "
         f"runs compared with the fault-free run: {total['comparisons']}, posts compared: {total['posts']}",
-        f"data lost: {total['lost']}; posts stored twice: {total['extra']}; posts altered: {total['changed']}; "
-        f"figure mismatches: {total['figures']}",
+        f"data lost: {total['lost']}; posts stored twice: {total['extra']}; "
+        f"posts altered: {total['changed']}; figure mismatches: {total['figures']}",
         *known,
     ]
 

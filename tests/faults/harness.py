@@ -159,10 +159,10 @@ class Fault:
 
     ``kind``: ``status`` (``status``/``headers``/``body``), ``reset`` (connection reset),
     ``timeout``, ``truncated`` (the real body cut in half), ``malformed`` (JSON of the wrong
-    shape), ``repeat`` (the previous page of the same timeline again), ``skip`` (a next page
-    answered with the one after it, or with an empty last page), ``stale`` (this page with ``replace`` applied to
-    tweets: an old or edited version the platform still caches), ``ignore_since`` (the
-    timeline from the top, as if no ``since_id`` had been sent).
+    shape), ``repeat`` (the previous page of the same timeline again), ``skip`` (a next
+    page answered with the one after it, or with an empty last page), ``stale`` (the
+    timeline from the top with ``replace`` applied to tweets: old versions a cache still
+    holds), ``ignore_since`` (the timeline from the top, as if no ``since_id`` was sent).
     """
 
     kind: str
@@ -285,10 +285,11 @@ class FakeX:
             if fault.kind == "ignore_since":  # a cache that serves the whole timeline again
                 body = self._page(path, {k: v for k, v in query.items() if k != "since_id"}, token)
                 return 200, {}, json.dumps(body)
-            if fault.kind == "stale":
-                for tweet in real.get("data", []):
+            if fault.kind == "stale":  # the whole timeline, from a cache holding old versions
+                body = self._page(path, {k: v for k, v in query.items() if k != "since_id"}, token)
+                for tweet in body.get("data", []):
                     tweet.update(fault.replace.get(tweet["id"], {}))
-                return 200, {}, json.dumps(real)
+                return 200, {}, json.dumps(body)
         body = self._page(path, query, token)
         self._last_page[timeline] = body
         return 200, {"x-rate-limit-remaining": "100"}, json.dumps(body)
@@ -438,11 +439,12 @@ class Hooks:
     """Ways a test changes a run: before each poll invocation, around the store, after loading."""
 
     on_loaded: Callable[[Any], None] | None = None  # gets the poll handler module
-    before_invoke: Callable[[int, list[Message]], list[Message]] | None = None
+    before_invoke: Callable[[int, list[Message]], None] | None = None  # may raise LambdaKilled
     redeliver_every_message: bool = False
     clock_skew: int = 0  # Lambda clock minus platform clock, in seconds
     extra_ticks: tuple[int, ...] = ()  # dispatch ticks after the morning (weeks later, say)
     observe: Callable[[int, Stack], None] | None = None  # after every invocation
+    dispatch_twice: bool = False  # Scheduler retries every dispatch run (attempt 2, same slot)
 
 
 def figures(posts: list[Any], as_of: int) -> dict[str, Any]:
@@ -543,6 +545,8 @@ def run(monkeypatch: Any, platform: FakeX, hooks: Hooks | None = None, end: int 
             event = {"scheduled_time": iso(now[0] + hooks.clock_skew), "execution_id": f"run-{now[0]}"}
             target = stack.dispatch if next_job[1] == "dispatch" else stack.recheck
             target.lambda_handler(event, LambdaContext())
+            if hooks.dispatch_twice and next_job[1] == "dispatch":
+                target.lambda_handler({**event, "attempt": 2}, LambdaContext())
             if hooks.observe:
                 hooks.observe(now[0], stack)
         posts, cursor, polls = stack.snapshot()
@@ -566,10 +570,14 @@ def _deliver(stack: Stack, now: int, hooks: Hooks) -> None:
     batch = stack.sqs.due(now)
     for message in batch:
         message.receives += 1
-    if hooks.before_invoke:
-        batch = hooks.before_invoke(now, batch)
-    deliveries = [batch, batch] if hooks.redeliver_every_message else [batch]
     failed: set[str] = set()
+    deliveries = [batch, batch] if hooks.redeliver_every_message else [batch]
+    if hooks.before_invoke:
+        try:
+            hooks.before_invoke(now, batch)
+        except LambdaKilled:  # died before the first record: every message comes back
+            failed = {m.message_id for m in batch}
+            deliveries = []
     for delivered in deliveries:
         try:
             response = stack.poll.lambda_handler(sqs_event(delivered), LambdaContext())

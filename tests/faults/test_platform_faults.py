@@ -161,8 +161,17 @@ def test_the_platform_ignores_since_id_and_sends_old_posts_again(reference, faul
 )
 def test_a_page_skipped_by_the_platform(reference, faulty, compare) -> None:
     x = FakeX()
-    # At 10:15 the mentions timeline has 3 posts (two pages); the platform jumps over page one.
-    during(x, "2026-11-23T10:15:00Z", "2026-11-23T10:16:00Z", Fault("skip"), "/mentions")
+
+    def plan(_n: int, path: str, _query: dict[str, str]) -> Fault | None:
+        # Nothing is read until 10:45; the first poll after has two pages of mentions, and the
+        # platform answers the second page with an empty last page.
+        if x.now < T("2026-11-23T10:45:00Z"):
+            return Fault("status", 503)
+        if x.now < T("2026-11-23T10:46:00Z") and path.endswith("/mentions"):
+            return Fault("skip")
+        return None
+
+    x.plan = plan
     result = faulty(x)
     assert result.injected
     compare(result, reference())

@@ -42,10 +42,24 @@ def test_an_edit_updates_the_content_and_keeps_the_open_marker(store: PostStore)
     assert list(store.open_posts(PROFILE)) == [edited]
 
 
-def test_an_edit_can_clear_an_optional_field(store: PostStore) -> None:
-    store.save_posts(PROFILE, [post("1", url="https://x.example/1", application="Web")])
-    store.save_posts(PROFILE, [post("1")])
-    assert stored(store) == [post("1")]
+@pytest.mark.parametrize(
+    ("one", "two"),
+    [
+        (post("1", text="@acme order #1 is late"), post("1", text="@acme order #1 is late (edited: #2)")),
+        (post("1", url="https://x.example/1", application="Web"), post("1")),
+        # same rank (a renamed author): the body hash decides
+        (post("1", author_handle="carol"), post("1", author_handle="carol_renamed")),
+    ],
+)
+def test_two_versions_store_the_same_whatever_the_order(store: PostStore, one: Post, two: Post) -> None:
+    # METRICS rule 7: the kept version is fixed, not the last one seen.
+    store.save_posts("x#first", [one])
+    store.save_posts("x#first", [two])
+    store.save_posts("x#second", [two])
+    assert store.save_posts("x#second", [one]) in ((0, 0, 1), (0, 1, 0))
+    first = list(store.posts_between("x#first", 0, 2**31))
+    second = list(store.posts_between("x#second", 0, 2**31))
+    assert first == second and len(first) == 1
 
 
 def test_open_markers_survive_a_resave_without_them(store: PostStore) -> None:
@@ -137,8 +151,8 @@ def test_bulk_load_gives_up_with_a_clear_error(dynamodb: object, table: str) -> 
 
 
 def test_bulk_load_dedupes_keys_within_a_batch(store: PostStore) -> None:
-    # DynamoDB rejects a batch naming one key twice; the later copy wins.
-    assert store.bulk_load(PROFILE, [post("1"), post("1", text="again"), post("2")]) == 2
+    # DynamoDB rejects a batch naming one key twice; the METRICS rule 7 winner is kept.
+    assert store.bulk_load(PROFILE, [post("1"), post("1", text="again"), post("1", text="0"), post("2")]) == 2
     assert [p.text for p in stored(store)] == ["again", "@acme hello"]
 
 

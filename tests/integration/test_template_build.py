@@ -30,7 +30,7 @@ def run(
     environment = {**os.environ, "SAM_CLI_TELEMETRY": "0", **(env or {})}
     # The venv's tools (sam, cfn-lint) first, as `make` puts them.
     environment["PATH"] = f"{BIN}{os.pathsep}{environment.get('PATH', '')}"
-    return subprocess.run(  # noqa: S603 - fixed commands
+    return subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout, check=False
     )
 
@@ -86,7 +86,7 @@ def test_sam_build(tmp_path: Path) -> None:
 
 def test_with_python312_fails_clearly_without_python312(tmp_path: Path) -> None:
     # A PATH with no python3.12 and no pyenv: the script must fail and say why.
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [str(ROOT / "infra" / "with-python312"), "true"],
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
         capture_output=True,

@@ -9,11 +9,18 @@ from typing import Any
 from responsegap.config import Settings, check_base_url
 from responsegap.connectors.base import Connector, CredentialsError
 from responsegap.domain.matching import attribute
-from responsegap.domain.model import Brand, Post, Profile
+from responsegap.domain.model import Brand, ConfigError, Post, Profile
 from responsegap.pipeline.observability import logger
 from responsegap.pipeline.ports import StorePort
 
 ConnectorFactory = Callable[[Profile], Connector]
+
+
+def require(value: str, variable: str) -> str:
+    """A setting this function cannot run without: fail the cold start naming the variable."""
+    if not value:
+        raise ConfigError(f"{variable} is not set: the template gives it to this function")
+    return value
 
 
 def make_store(settings: Settings, dynamodb: Any = None) -> Any:

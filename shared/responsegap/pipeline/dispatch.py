@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from responsegap.config import Settings
-from responsegap.pipeline.common import make_store
+from responsegap.pipeline.common import make_store, require
 from responsegap.pipeline.events import ProfileJob, ScheduledRun
 from responsegap.pipeline.observability import PROFILES_DISPATCHED, MetricUnit, logger, metrics, tracer
 from responsegap.pipeline.ports import StorePort
@@ -41,7 +41,9 @@ class DispatchDeps:
 
         return cls(
             store=make_store(settings, dynamodb),
-            poll_queue=QueueSender(sqs or boto3.client("sqs"), settings.poll_queue_url),
+            poll_queue=QueueSender(
+                sqs or boto3.client("sqs"), require(settings.poll_queue_url, "POLL_QUEUE_URL")
+            ),
         )
 
 

@@ -26,6 +26,7 @@ from responsegap.pipeline.common import (
     connector_factory,
     make_store,
     open_post_ids,
+    require,
     resolve_profile,
 )
 from responsegap.pipeline.events import ProfileJob
@@ -64,7 +65,9 @@ class PollDeps:
         credentials = CredentialStore(settings.credentials_path, max_age=300)
         return cls(
             store=make_store(settings, dynamodb),
-            poll_queue=QueueSender(sqs or boto3.client("sqs"), settings.poll_queue_url),
+            poll_queue=QueueSender(
+                sqs or boto3.client("sqs"), require(settings.poll_queue_url, "POLL_QUEUE_URL")
+            ),
             connector_for=connector_factory(settings, credentials),
             reply_window_seconds=settings.reply_window_hours * 3600,
         )

@@ -19,7 +19,7 @@ from responsegap.config import Settings
 from responsegap.connectors.base import ConnectorError, RateLimited
 from responsegap.domain.matching import match
 from responsegap.domain.model import Post
-from responsegap.pipeline.common import make_store, open_post_ids, resolve_profile
+from responsegap.pipeline.common import make_store, open_post_ids, require, resolve_profile
 from responsegap.pipeline.events import ProfileJob, ScheduledRun
 from responsegap.pipeline.observability import (
     REPLIES_MATCHED,
@@ -58,7 +58,9 @@ class RecheckDispatchDeps:
 
         return cls(
             store=make_store(settings, dynamodb),
-            poll_queue=QueueSender(sqs or boto3.client("sqs"), settings.poll_queue_url),
+            poll_queue=QueueSender(
+                sqs or boto3.client("sqs"), require(settings.poll_queue_url, "POLL_QUEUE_URL")
+            ),
         )
 
 

@@ -37,7 +37,7 @@ from responsegap.config import Settings
 from responsegap.domain.business_hours import local_weekday_hour
 from responsegap.domain.model import Brand
 from responsegap.domain.periods import previous_week, week_of
-from responsegap.pipeline.common import make_store
+from responsegap.pipeline.common import make_store, require
 from responsegap.pipeline.events import ReportJob, ScheduledRun
 from responsegap.pipeline.observability import REPORTS_SENT, MetricUnit, logger, metrics, tracer
 from responsegap.pipeline.queues import Outgoing, QueueSender
@@ -89,8 +89,8 @@ class ReportDeps:
             store=make_store(settings, dynamodb),
             persistence=report_persistence(settings.table_name, dynamodb),
             mailer=SesMailer(ses),
-            archive=ReportArchive(settings.archive_bucket, s3),
-            sender=settings.sender,
+            archive=ReportArchive(require(settings.archive_bucket, "ARCHIVE_BUCKET"), s3),
+            sender=require(settings.sender, "SENDER_EMAIL"),
             leaders=settings.leaders,
         )
 
@@ -126,7 +126,9 @@ class ReportDispatchDeps:
 
         return cls(
             store=make_store(settings, dynamodb),
-            report_queue=QueueSender(sqs or boto3.client("sqs"), settings.report_queue_url),
+            report_queue=QueueSender(
+                sqs or boto3.client("sqs"), require(settings.report_queue_url, "REPORT_QUEUE_URL")
+            ),
             leaders=settings.leaders,
         )
 

@@ -33,6 +33,7 @@ from responsegap.store.items import (
     sk_lower,
     sk_upper_exclusive,
     stored_form,
+    version_rank,
 )
 
 OPEN_INDEX = "open_posts"
@@ -94,6 +95,10 @@ class StoreStats:
 
 def _is_conditional_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _rank(item: Item) -> tuple[str, str]:
+    return (item["version_rank"]["S"], item["body_hash"]["S"])
 
 
 def _units(consumed: Any) -> float:
@@ -234,9 +239,11 @@ class PostStore:
     ) -> SaveResult:
         """Store ``posts`` in the profile's partition; redelivering the same posts writes nothing.
 
-        New posts are put only where absent; a post whose content changed (an edit) gets its
-        content fields updated only where the stored ``body_hash`` differs, which leaves its
-        open markers, status and expiry alone.
+        New posts are put only where absent. A post stored with other content (an edit, or a
+        stale copy of one) has its content fields replaced only when the new version wins
+        METRICS rule 7 (``version_rank``, then ``body_hash``), so the stored version never
+        depends on arrival order; its open markers, status and expiry are left alone.
+        ``updated`` counts replacements; ``duplicates`` counts posts that changed nothing.
         """
         open_ids = set(open_post_ids)
         new = updated = duplicates = 0
@@ -255,9 +262,9 @@ class PostStore:
         return SaveResult(new, updated, duplicates)
 
     def _update_content(self, profile_key: str, post: Post) -> bool:
-        names = {"#h": "body_hash"}
-        values: dict[str, Any] = {":h": {"S": body_hash(post)}}
-        sets, removes = ["#h = :h"], []
+        names = {"#h": "body_hash", "#r": "version_rank"}
+        values: dict[str, Any] = {":h": {"S": body_hash(post)}, ":r": {"S": version_rank(post)}}
+        sets, removes = ["#h = :h", "#r = :r"], []
         for i, (name, value) in enumerate(content_values(post).items()):
             names[f"#f{i}"] = name
             if value is None:
@@ -270,7 +277,12 @@ class PostStore:
             "update_item",
             Key={"pk": {"S": profile_pk(profile_key)}, "sk": {"S": post_sk(post.created_at, post.post_id)}},
             UpdateExpression=expression,
-            ConditionExpression="attribute_exists(pk) AND #h <> :h",
+            # Only a version that wins METRICS rule 7 (ties broken by the hash) replaces the
+            # stored one, so two versions end up the same whichever arrives last.
+            ConditionExpression=(
+                "attribute_exists(pk) AND #h <> :h AND "
+                "(attribute_not_exists(#r) OR #r < :r OR (#r = :r AND #h < :h))"
+            ),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
@@ -280,6 +292,8 @@ class PostStore:
 
         Meant for loading an archive into an empty partition: unlike ``save_posts`` it
         overwrites what is there (open markers included), which is what a replay wants.
+        Two copies of a post within one batch keep the METRICS rule 7 winner; across batches
+        the later copy wins (use ``save_posts`` when that matters).
         """
         open_ids = set(open_post_ids)
         batch = _Batch()
@@ -289,7 +303,10 @@ class PostStore:
             item = post_to_item(
                 profile_key, post, expires_at=self._expires_at(post), is_open=post.post_id in open_ids
             )
-            batch.requests[(item["pk"]["S"], item["sk"]["S"])] = {"PutRequest": {"Item": item}}
+            key = (item["pk"]["S"], item["sk"]["S"])
+            seen = batch.requests.get(key)
+            if seen is None or _rank(item) > _rank(seen["PutRequest"]["Item"]):
+                batch.requests[key] = {"PutRequest": {"Item": item}}
             if len(batch.requests) == BATCH_SIZE:
                 written += self._flush(batch)
                 batch = _Batch()

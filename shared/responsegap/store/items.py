@@ -74,6 +74,17 @@ def body_hash(post: Post) -> str:
     return digest.hexdigest()[:32]
 
 
+def version_rank(post: Post) -> str:
+    """Which of two versions of a post is kept (METRICS rule 7: the larger of text, reply
+    target, app, link), encoded so that DynamoDB's string order is the tuple order.
+
+    A NUL inside a field is escaped to NUL+2 and fields are joined with NUL+1, so a field
+    that is a prefix of the other's still sorts first, as in a tuple comparison.
+    """
+    parts = (post.text, post.in_reply_to_id or "", post.application or "", post.url or "")
+    return "\x00\x01".join(p.replace("\x00", "\x00\x02") for p in parts)
+
+
 def stored_form(post: Post) -> Post:
     """The post as it will be stored (text cut to the limit)."""
     text = truncate_text(post.text)
@@ -125,6 +136,7 @@ def post_to_item(
         "author_id": {"S": post.author_id},
         "created_at": {"N": str(post.created_at)},
         "body_hash": {"S": body_hash(post)},
+        "version_rank": {"S": version_rank(post)},
         "expires_at": {"N": str(expires_at)},
     }
     for name, value in content_values(post).items():

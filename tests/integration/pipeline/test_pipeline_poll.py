@@ -230,3 +230,28 @@ def test_malformed_message_fails_its_record(stack: Stack) -> None:
     (message,) = stack.receive_all(stack.poll_queue_url)
     with pytest.raises(BatchProcessingError):
         app.lambda_handler(sqs_event([message], stack.poll_queue_arn), FakeContext())
+
+
+def test_concurrent_polls_of_one_profile_do_not_fight_over_the_cursor(stack: Stack) -> None:
+    """Two deliveries running at once read the same state; the later cursor write loses, harmlessly."""
+    stack.store().put_brand(make_brand())
+    connector = FakeConnector(timeline())
+    app = poll_app(stack, connector)
+    (message,) = dispatched(stack)
+    real = app.DEPS.store
+    stale = real.load_state(KEY)
+
+    class Racing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def load_state(self, profile_key: str) -> Any:
+            return stale  # the other delivery has not saved its cursor yet when this one reads
+
+    event = sqs_event([message], stack.poll_queue_arn)
+    assert app.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    app.DEPS.store = Racing()
+    assert app.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    state = real.load_state(KEY)
+    assert (state.version, state.cursor) == (1, {"since": str(NOW - 500)})
+    assert len(stored_posts(stack, KEY)) == 4
