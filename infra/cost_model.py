@@ -38,35 +38,78 @@ class Price:
 
 
 PRICES: dict[str, Price] = {
-    "lambda_request": Price(0.20 / 1e6, "per request", "aws.amazon.com/lambda/pricing (via artillery prices.js, "
-                            "api-evangelist lambda-plans-pricing.yml read 2026-09-20)"),
-    "lambda_gb_s_arm": Price(0.0000133334, "per GB-second, arm64", "aws.amazon.com/lambda/pricing "
-                             "(artillery lib/platform/aws-lambda/prices.js: arm64 1333340e-10)"),
-    "sqs_request": Price(0.40 / 1e6, "per request (64 KB chunk), standard queue",
-                         "aws.amazon.com/sqs/pricing (cloudburn.io 2026-03, factualminds 2026-06)"),
-    "ddb_wru": Price(0.625 / 1e6, "per write request unit, on-demand",
-                     "aws.amazon.com/dynamodb/pricing/on-demand (airbyte.com DynamoDB pricing; price cut of 2024-11)"),
-    "ddb_rru": Price(0.125 / 1e6, "per read request unit, on-demand",
-                     "aws.amazon.com/dynamodb/pricing/on-demand (airbyte.com; infratally.com still shows the "
-                     "pre-2024-11 $0.25)"),
-    "ddb_storage_gb": Price(0.25, "per GB-month (first 25 GB free, ignored here)",
-                            "aws.amazon.com/dynamodb/pricing (not confirmed from a dated source)", False),
-    "ddb_pitr_gb": Price(0.20, "per GB-month, continuous backups",
-                         "aws.amazon.com/dynamodb/pricing (not confirmed from a dated source)", False),
+    "lambda_request": Price(
+        0.20 / 1e6,
+        "per request",
+        "aws.amazon.com/lambda/pricing (via artillery prices.js, "
+        "api-evangelist lambda-plans-pricing.yml read 2026-09-20)",
+    ),
+    "lambda_gb_s_arm": Price(
+        0.0000133334,
+        "per GB-second, arm64",
+        "aws.amazon.com/lambda/pricing (artillery lib/platform/aws-lambda/prices.js: arm64 1333340e-10)",
+    ),
+    "sqs_request": Price(
+        0.40 / 1e6,
+        "per request (64 KB chunk), standard queue",
+        "aws.amazon.com/sqs/pricing (cloudburn.io 2026-03, factualminds 2026-06)",
+    ),
+    "ddb_wru": Price(
+        0.625 / 1e6,
+        "per write request unit, on-demand",
+        "aws.amazon.com/dynamodb/pricing/on-demand (airbyte.com DynamoDB pricing; price cut of 2024-11)",
+    ),
+    "ddb_rru": Price(
+        0.125 / 1e6,
+        "per read request unit, on-demand",
+        "aws.amazon.com/dynamodb/pricing/on-demand (airbyte.com; infratally.com still shows the "
+        "pre-2024-11 $0.25)",
+    ),
+    "ddb_storage_gb": Price(
+        0.25,
+        "per GB-month (first 25 GB free, ignored here)",
+        "aws.amazon.com/dynamodb/pricing (not confirmed from a dated source)",
+        False,
+    ),
+    "ddb_pitr_gb": Price(
+        0.20,
+        "per GB-month, continuous backups",
+        "aws.amazon.com/dynamodb/pricing (not confirmed from a dated source)",
+        False,
+    ),
     "s3_gb": Price(0.023, "per GB-month, Standard", "aws.amazon.com/s3/pricing (not confirmed)", False),
     "s3_put": Price(0.005 / 1000, "per PUT", "aws.amazon.com/s3/pricing (not confirmed)", False),
-    "ses_email": Price(0.10 / 1000, "per email", "aws.amazon.com/ses/pricing (osmarks superuser Q&A: "
-                       "'$0.10 per thousand'; SES FAQ)"),
-    "ses_attachment_gb": Price(0.12, "per GB of attachments", "aws.amazon.com/ses/pricing (Q&A above: "
-                               "$0.44 for 3.70 GB)"),
-    "logs_ingest_gb": Price(0.50, "per GB ingested", "aws.amazon.com/cloudwatch/pricing (hivebook, c3x.dev 2026-06)"),
-    "logs_store_gb": Price(0.03, "per GB-month stored", "aws.amazon.com/cloudwatch/pricing (hivebook, c3x.dev)"),
-    "metric": Price(0.30, "per custom metric-month (first 10k)", "aws.amazon.com/cloudwatch/pricing (signoz.io 2026-02)"),
-    "alarm": Price(0.10, "per standard alarm-month", "aws.amazon.com/cloudwatch/pricing (not confirmed)", False),
-    "scheduler_invocation": Price(1.00 / 1e6, "per invocation after 14M free/month",
-                                  "aws.amazon.com/eventbridge/pricing (cloudburn.io 2026-03)"),
-    "xray_trace": Price(5.00 / 1e6, "per trace recorded after 100k free/month",
-                        "aws.amazon.com/xray/pricing (not confirmed)", False),
+    "ses_email": Price(
+        0.10 / 1000,
+        "per email",
+        "aws.amazon.com/ses/pricing (osmarks superuser Q&A: '$0.10 per thousand'; SES FAQ)",
+    ),
+    "ses_attachment_gb": Price(
+        0.12, "per GB of attachments", "aws.amazon.com/ses/pricing (Q&A above: $0.44 for 3.70 GB)"
+    ),
+    "logs_ingest_gb": Price(
+        0.50, "per GB ingested", "aws.amazon.com/cloudwatch/pricing (hivebook, c3x.dev 2026-06)"
+    ),
+    "logs_store_gb": Price(
+        0.03, "per GB-month stored", "aws.amazon.com/cloudwatch/pricing (hivebook, c3x.dev)"
+    ),
+    "metric": Price(
+        0.30, "per custom metric-month (first 10k)", "aws.amazon.com/cloudwatch/pricing (signoz.io 2026-02)"
+    ),
+    "alarm": Price(
+        0.10, "per standard alarm-month", "aws.amazon.com/cloudwatch/pricing (not confirmed)", False
+    ),
+    "scheduler_invocation": Price(
+        1.00 / 1e6,
+        "per invocation after 14M free/month",
+        "aws.amazon.com/eventbridge/pricing (cloudburn.io 2026-03)",
+    ),
+    "xray_trace": Price(
+        5.00 / 1e6,
+        "per trace recorded after 100k free/month",
+        "aws.amazon.com/xray/pricing (not confirmed)",
+        False,
+    ),
 }
 
 
@@ -77,7 +120,9 @@ class Usage:
     poll_interval_minutes: float = 5  # template DispatchIntervalMinutes default
     recheck_interval_minutes: float = 30  # template RecheckIntervalMinutes default
     posts_per_profile_day: float = 200  # assumption: a busy brand profile (customer posts + replies)
-    item_kb: float = 0.6  # measured: post items of tests/bench/synthetic.py are ~0.3-0.7 KB (report_from_store)
+    item_kb: float = (
+        0.6  # measured: post items of tests/bench/synthetic.py are ~0.3-0.7 KB (report_from_store)
+    )
     retention_days: float = 90  # template RetentionDays default
     # --- DynamoDB requests, measured with --measure on 2026-11-26 (moto, real pipeline code):
     #   poll, 20 new posts:          Query 1, GetItem 1, PutItem 21, UpdateItem 2
@@ -87,23 +132,33 @@ class Usage:
     poll_fixed_reads: float = 2  # Query BRAND# (get_brand) + GetItem STATE (strongly consistent)
     poll_fixed_writes: float = 3  # PutItem poll log + UpdateItem cursor + UpdateItem last_success_at
     poll_overlap_posts: float = 1.0  # assumption: posts a poll fetches again (cursor overlap, edits)
-    overlap_wru_per_post: float = 2  # measured: failed conditional PutItem + conditional UpdateItem, 1 WRU each
-    open_fraction: float = 0.6  # share of new posts stored with open markers (customer posts): +1 GSI WRU each
+    overlap_wru_per_post: float = (
+        2  # measured: failed conditional PutItem + conditional UpdateItem, 1 WRU each
+    )
+    open_fraction: float = (
+        0.6  # share of new posts stored with open markers (customer posts): +1 GSI WRU each
+    )
     dispatch_reads_per_profile: float = 0.05  # one Query of DIRECTORY per round; ~200 B per entry
-    dispatch_writes_per_due: float = 1  # measured: mark_dispatched, one conditional UpdateItem per due profile
+    dispatch_writes_per_due: float = (
+        1  # measured: mark_dispatched, one conditional UpdateItem per due profile
+    )
     recheck_reads_per_profile: float = 4  # measured: 3 Query (brand, open_posts GSI, posts_between) + GetItem
     recheck_writes_per_profile: float = 1  # assumption: close_open of answered/expired posts, avg per recheck
     # --- Lambda durations: estimates, not measured on Lambda (moto runs say nothing about Lambda)
     poll_gb_seconds: float = 0.5 * 1.0  # 512 MB x ~1.0 s per profile (the platform HTTP call dominates)
     dispatch_gb_seconds: float = 0.5 * 0.5  # 512 MB x 0.5 s for up to 5,000 profiles
     recheck_gb_seconds: float = 0.5 * 0.8  # 512 MB x ~0.8 s per profile
-    report_gb_seconds_per_brand: float = 1.0 * 10  # 1,024 MB x 10 s (report_from_store: far less for normal brands)
+    report_gb_seconds_per_brand: float = (
+        1.0 * 10
+    )  # 1,024 MB x 10 s (report_from_store: far less for normal brands)
     sqs_batch: float = 10  # template poll event source BatchSize: 10 messages per invocation
     profiles_per_brand: float = 3  # assumption
     log_kb_per_invocation: float = 2.0  # Powertools JSON logs: START/END/REPORT + ~3 structured lines
     metrics_count: float = 7  # pipeline/observability.py metric names, namespace responsegap, no dimensions
     alarms: float = 6  # assumption: the template's alarms (DLQs, errors)
-    report_email_kb: float = 300  # measured: rendered email of a 20k-post week was 4.9 MB; typical brand ~300 KB
+    report_email_kb: float = (
+        300  # measured: rendered email of a 20k-post week was 4.9 MB; typical brand ~300 KB
+    )
     tracing: bool = True  # template Globals Tracing: Active -> one X-Ray trace per invocation
 
 
@@ -165,16 +220,29 @@ def monthly(profiles: int, u: Usage) -> dict[str, tuple[float, str]]:
         "DynamoDB writes": (wru * p["ddb_wru"].value, f"{wru / 1e6:,.1f} M WRU"),
         "DynamoDB reads": (rru * p["ddb_rru"].value, f"{rru / 1e6:,.1f} M RRU"),
         "DynamoDB storage + PITR": (
-            stored_gb * (p["ddb_storage_gb"].value + p["ddb_pitr_gb"].value), f"{stored_gb:,.1f} GB"
+            stored_gb * (p["ddb_storage_gb"].value + p["ddb_pitr_gb"].value),
+            f"{stored_gb:,.1f} GB",
         ),
-        "S3 (report archive)": (reports * 3 * p["s3_put"].value + reports * 12 * 0.4 / 1e3 * p["s3_gb"].value,
-                                f"{reports * 3:,.0f} PUTs"),  # fmt: skip
-        "SES": (reports * p["ses_email"].value + email_gb * p["ses_attachment_gb"].value, f"{reports:,.0f} emails"),
-        "CloudWatch Logs": (log_gb * (p["logs_ingest_gb"].value + p["logs_store_gb"].value), f"{log_gb:,.1f} GB"),
-        "CloudWatch metrics + alarms": (u.metrics_count * p["metric"].value + u.alarms * p["alarm"].value,
-                                        f"{u.metrics_count:.0f} metrics, {u.alarms:.0f} alarms"),  # fmt: skip
-        "EventBridge Scheduler": (max(0.0, schedules - 14e6) * p["scheduler_invocation"].value,
-                                  f"{schedules:,.0f} invocations (14M free)"),  # fmt: skip
+        "S3 (report archive)": (
+            reports * 3 * p["s3_put"].value + reports * 12 * 0.4 / 1e3 * p["s3_gb"].value,
+            f"{reports * 3:,.0f} PUTs",
+        ),
+        "SES": (
+            reports * p["ses_email"].value + email_gb * p["ses_attachment_gb"].value,
+            f"{reports:,.0f} emails",
+        ),
+        "CloudWatch Logs": (
+            log_gb * (p["logs_ingest_gb"].value + p["logs_store_gb"].value),
+            f"{log_gb:,.1f} GB",
+        ),
+        "CloudWatch metrics + alarms": (
+            u.metrics_count * p["metric"].value + u.alarms * p["alarm"].value,
+            f"{u.metrics_count:.0f} metrics, {u.alarms:.0f} alarms",
+        ),
+        "EventBridge Scheduler": (
+            max(0.0, schedules - 14e6) * p["scheduler_invocation"].value,
+            f"{schedules:,.0f} invocations (14M free)",
+        ),
         "X-Ray traces": (max(0.0, traces - 1e5) * p["xray_trace"].value, f"{traces:,.0f} traces (100k free)"),
     }
     return out
@@ -196,13 +264,25 @@ def measure() -> dict[str, Any]:  # pragma: no cover - a tool, run by hand
     from responsegap.store.dynamo import PostStore
     from responsegap.store.schema import create_table
 
-    for name, value in (("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_DEFAULT_REGION", "us-east-1")):
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "x"),
+        ("AWS_SECRET_ACCESS_KEY", "x"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
         os.environ.setdefault(name, value)
     now = 1_793_000_000
     profile = Profile("acme", "x", "acme", account_id="1", timezone="Europe/London")
     brand = Brand("acme", "Acme", (profile,), timezone="Europe/London")
     posts = tuple(
-        Post("x", str(1000 + i), str(50 + i), f"c{i}", now - 600 + i, f"@acme order {i} still missing", mentions=("acme",))
+        Post(
+            "x",
+            str(1000 + i),
+            str(50 + i),
+            f"c{i}",
+            now - 600 + i,
+            f"@acme order {i} still missing",
+            mentions=("acme",),
+        )
         for i in range(20)
     )
 
@@ -244,20 +324,27 @@ def measure() -> dict[str, Any]:  # pragma: no cover - a tool, run by hand
         client = Counting(raw)
         store = PostStore("t", client, clock=lambda: now)
         store.put_brand(brand)
-        deps = PollDeps(store=store, poll_queue=Queue(), connector_for=lambda p: Connector(), clock=lambda: now)
+        deps = PollDeps(
+            store=store, poll_queue=Queue(), connector_for=lambda p: Connector(), clock=lambda: now
+        )
         job = ProfileJob(profile_key=profile.key, brand_id="acme", kind="poll")
         for label in ("poll with 20 new posts", "poll re-fetching the same 20 posts"):
             client.calls = {}
             poll_profile(job, deps, now)
             out[label] = dict(client.calls)
         client.calls = {}
-        dispatch_due_profiles(ScheduledRun(job="dispatch", scheduled_time=now + 300), DispatchDeps(store=store, poll_queue=Queue()))
+        dispatch_due_profiles(
+            ScheduledRun(job="dispatch", scheduled_time=now + 300),
+            DispatchDeps(store=store, poll_queue=Queue()),
+        )
         out["dispatch round, 1 profile"] = dict(client.calls)
         try:
             from responsegap.pipeline.recheck import recheck_profile
 
             client.calls = {}
-            recheck_profile(ProfileJob(profile_key=profile.key, brand_id="acme", kind="recheck"), deps, now + 600)
+            recheck_profile(
+                ProfileJob(profile_key=profile.key, brand_id="acme", kind="recheck"), deps, now + 600
+            )
             out["recheck, 20 open posts"] = dict(client.calls)
         except Exception as error:  # the platform reply lookup needs a real connector
             out["recheck, 20 open posts"] = f"not measured: {type(error).__name__}: {error}"
@@ -265,17 +352,23 @@ def measure() -> dict[str, Any]:  # pragma: no cover - a tool, run by hand
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--profiles", type=int, nargs="*", default=[100, 1000, 5000])
     parser.add_argument("--measure", action="store_true", help="count DynamoDB calls of the pipeline on moto")
     defaults = Usage()
     for f in fields(Usage):
         kind = type(getattr(defaults, f.name))
         if kind is bool:
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"))
+            parser.add_argument(
+                f"--{f.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes")
+            )
         else:
             parser.add_argument(f"--{f.name.replace('_', '-')}", type=float)
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for infra/cost.md)")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the table as Markdown (for infra/cost.md)"
+    )
     args = parser.parse_args(argv)
     if args.measure:
         for label, calls in measure().items():
@@ -298,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         name = item + (" (price not confirmed)" if flag.get(item) else "")
         rows.append([name] + [f"{results[n][item][0]:,.2f}" for n in args.profiles])
     rows.append(["total"] + [f"{sum(v for v, _ in results[n].values()):,.2f}" for n in args.profiles])
-    rows.append(["per profile"] + [f"{sum(v for v, _ in results[n].values()) / n:,.3f}" for n in args.profiles])
+    rows.append(
+        ["per profile"] + [f"{sum(v for v, _ in results[n].values()) / n:,.3f}" for n in args.profiles]
+    )
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
@@ -307,14 +402,21 @@ def main(argv: list[str] | None = None) -> int:
     else:
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
-            print("  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]))
+            print(
+                "  ".join(
+                    [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+                )
+            )
         largest = args.profiles[-1]
         print(f"\nusage behind the {largest:,}-profile column:")
         for item, (_, detail) in results[largest].items():
             print(f"  {item}: {detail}")
         print(f"\nprices looked up {LOOKED_UP} (us-east-1):")
         for key, price in PRICES.items():
-            print(f"  {key}: ${price.value:.10g} {price.unit} [{price.source}]{'' if price.confirmed else ' NOT CONFIRMED'}")
+            print(
+                f"  {key}: ${price.value:.10g} {price.unit} [{price.source}]"
+                f"{'' if price.confirmed else ' NOT CONFIRMED'}"
+            )
     return 0
 
 

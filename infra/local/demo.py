@@ -49,7 +49,6 @@ SENDER = "reports@responsegap.local"
 BRANDS: tuple[tuple[str, str], ...] = (
     ("Uber_Support", "x"),
     ("AmericanAir", "x"),
-    ("Ask_WellsFargo", "x"),
     ("SpotifyCares", "mastodon"),
     ("AlaskaAir", "mastodon"),
 )
@@ -166,7 +165,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
         rounds = _simulate(functions, server, clock, week_start, as_of, options, tally, echo)
         emails = aws.sent_emails()
         echo(f"  {len(emails)} report emails sent through SES")
-        files, demo_figures = _write_reports(emails, out, [h for h, _ in brands])
+        files, demo_figures = _write_reports(emails, out, [h for h, _ in brands], week)
     # Both servers are stopped here. analyze runs after them on purpose: its embedded
     # DynamoDB is moto's in-process mock, which resets moto's state.
 
@@ -175,6 +174,28 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
     )
     (out / "analyze.txt").write_text(analyze_text, encoding="utf-8")
     differences = compare(demo_figures, analyze_figures)
+    # What was compared, for tests and for anyone re-running analyze by hand.
+    (out / "demo.json").write_text(
+        json.dumps(
+            {
+                "week": week,
+                "as_of": iso_z(as_of),
+                "archive_week": iso_week(data_week),
+                "archive_period": {"start": iso_z(data_week), "end": iso_z(data_week + WEEK)},
+                "archive_as_of": iso_z(as_of - shift),
+                "shift_seconds": shift,
+                "brands": {handle: platform for handle, platform in brands},
+                "demo": demo_figures,
+                "analyze": analyze_figures,
+                "differences": [list(d) for d in differences],
+                "figures_match": not differences and set(demo_figures) == set(analyze_figures),
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return DemoResult(
         week=week,
         as_of=as_of,
@@ -296,7 +317,10 @@ def _simulate(
             tally.failed_records += functions.drain("PollFunction").failed
         if moment == as_of:
             _settle(functions)
-        if moment % 3600 == 0:  # the report dispatcher runs hourly, on the hour
+        if moment == as_of:
+            # The report dispatcher is hourly in the template; the demo runs it at the
+            # report time only. Earlier runs would find nothing to do but the Monday 07:00
+            # at the start, which would report the week before the brands were registered.
             functions.run_scheduled("ReportDispatchFunction", moment)
             functions.drain("ReportFunction")
         line = (
@@ -333,9 +357,9 @@ def _settle(functions: Functions, patience: float = 15.0) -> None:
 
 
 def _write_reports(
-    emails: Sequence[dict[str, Any]], out: Path, brand_order: Sequence[str]
+    emails: Sequence[dict[str, Any]], out: Path, brand_order: Sequence[str], week: str
 ) -> tuple[dict[str, Path], dict[str, dict[str, Any]]]:
-    """Each brand's email as EML + its parts; the first brand's also as out/report.*."""
+    """Each brand's email of ``week`` as EML + its parts; the first brand's also as out/report.*."""
     files: dict[str, Path] = {}
     figures: dict[str, dict[str, Any]] = {}
     parsed = [parse_email(str(e.get("raw_data") or e.get("body") or "")) for e in emails]
@@ -343,7 +367,7 @@ def _write_reports(
     for parts in parsed:
         document = json.loads(parts["json"]) if parts.get("json") else {}
         brand = (document.get("brand") or {}).get("id")
-        if brand:
+        if brand and document.get("week") == week:
             by_brand[brand] = parts
             rows = document.get("brands") or []
             if rows:

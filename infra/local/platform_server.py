@@ -738,16 +738,8 @@ class _MastodonApi:
         excluded = set(query.get("exclude_types[]", []))
         entries: list[tuple[str, Item]] = []
         if "mention" in types and "mention" not in excluded:
-            for item in self.server.visible("mastodon"):
-                if item.author.id == me:
-                    continue
-                mentioned = any(
-                    (acct := self.world.account_for("mastodon", h)) is not None and acct.id == me
-                    for h in item.mentions
-                )
-                replied = item.parent is not None and item.parent.author.id == me
-                if mentioned or replied:
-                    entries.append((_notification_id(item.id), item))
+            # Mastodon notifies of mentions, and a reply mentions the replied-to account.
+            entries = [(_notification_id(i.id), i) for i in self.server.visible("to", "mastodon", me)]
         limit = _limit(query, "limit", 40, 1, 80)
         page = _window(entries, query, limit)
         body = [

@@ -46,7 +46,9 @@ def run_child(argv: list[str]) -> tuple[int, float, float, float, str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--brands", type=int, default=20)
     parser.add_argument("--keep", help="write the CSV here and keep it")
@@ -60,22 +62,38 @@ def main(argv: list[str] | None = None) -> int:
         written = time.perf_counter() - began
         size = path.stat().st_size
         json_path = Path(tmp) / "figures.json"
-        code, wall, cpu, rss, out, err = run_child(
-            [sys.executable, "-m", "responsegap.cli", "analyze", str(path), "--store", "memory", "--json", str(json_path)]
+        code, wall, cpu, rss, _out, err = run_child(
+            [
+                sys.executable,
+                "-m",
+                "responsegap.cli",
+                "analyze",
+                str(path),
+                "--store",
+                "memory",
+                "--json",
+                str(json_path),
+            ]
         )
         figures = json.loads(json_path.read_text()) if code == 0 and json_path.exists() else None
-    print(f"analyze_memory: {rows:,} TWCS rows ({size / 2**20:.0f} MB, written in {written:.1f} s), "
-          f"{args.brands} brands")  # fmt: skip
+    print(
+        f"analyze_memory: {rows:,} TWCS rows ({size / 2**20:.0f} MB, written in {written:.1f} s), "
+        f"{args.brands} brands"
+    )
     if code != 0:
         print(f"  responsegap analyze FAILED (exit {code}):\n{err[-2000:]}")
         return 1
-    print(f"  responsegap analyze --store memory: wall {wall:.1f} s, CPU {cpu:.1f} s, "
-          f"peak RSS {rss:.0f} MB (target < {TARGET_MB} MB: {'MET' if rss < TARGET_MB else 'NOT MET'})")  # fmt: skip
+    print(
+        f"  responsegap analyze --store memory: wall {wall:.1f} s, CPU {cpu:.1f} s, "
+        f"peak RSS {rss:.0f} MB (target < {TARGET_MB} MB: {'MET' if rss < TARGET_MB else 'NOT MET'})"
+    )
     print(f"  its own summary: {err.strip().splitlines()[-1] if err.strip() else '-'}")
     if figures:
         overall = figures["overall"]
-        print(f"  overall: openers {overall['openers']:,}, answered {overall['answered']:,}, "
-              f"follow-ups {overall['followups']:,}")  # fmt: skip
+        print(
+            f"  overall: openers {overall['openers']:,}, answered {overall['answered']:,}, "
+            f"follow-ups {overall['followups']:,}"
+        )
     return 0 if rss < TARGET_MB else 2
 
 

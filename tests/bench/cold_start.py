@@ -160,8 +160,14 @@ def package_sizes() -> list[tuple[str, int, int, str]]:
         total_zipped += zipped
         total_raw += raw
         rows.append((f"layer:   + {name}", zipped, raw, "installed files (pip would put it in the layer)"))
-    rows.append(("layer: total", total_zipped, total_raw,
-                 "shared/responsegap + closure of shared/requirements.txt; boto3 itself not listed there"))  # fmt: skip
+    rows.append(
+        (
+            "layer: total",
+            total_zipped,
+            total_raw,
+            "shared/responsegap + closure of shared/requirements.txt; boto3 itself not listed there",
+        )
+    )
     return rows
 
 
@@ -180,7 +186,9 @@ def _zip_dist(name: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--python",
@@ -193,14 +201,19 @@ def main(argv: list[str] | None = None) -> int:
         PYTHON[0] = args.python
     apps = sorted((ROOT / "functions").glob("*/app.py"))
     print(f"cold_start: import in a fresh interpreter ({PYTHON[0]}), median of {args.runs}")
-    print("  wall ms is what a user waits; CPU ms is the same work without the other processes of a shared machine")
+    print(
+        "  wall ms is what a user waits; CPU ms is the same work without the other processes "
+        "of a shared machine"
+    )
     boto3_runs = time_in_fresh_interpreter("import boto3", args.runs, ROOT)
     boto3_alone = statistics.median(w for w, _ in boto3_runs)
     boto3_cpu = statistics.median(c for _, c in boto3_runs)
     client_runs = time_in_fresh_interpreter("import boto3; boto3.client('dynamodb')", args.runs, ROOT)
-    print(f"  import boto3 alone: wall {boto3_alone * 1000:.0f} ms, CPU {boto3_cpu * 1000:.0f} ms; "
-          f"import boto3 + one client: wall {statistics.median(w for w, _ in client_runs) * 1000:.0f} ms, "
-          f"CPU {statistics.median(c for _, c in client_runs) * 1000:.0f} ms")
+    print(
+        f"  import boto3 alone: wall {boto3_alone * 1000:.0f} ms, CPU {boto3_cpu * 1000:.0f} ms; "
+        f"import boto3 + one client: wall {statistics.median(w for w, _ in client_runs) * 1000:.0f} ms, "
+        f"CPU {statistics.median(c for _, c in client_runs) * 1000:.0f} ms"
+    )
     failures = 0
     for app in apps:
         body = _IMPORT_APP.format(dir=str(app.parent), path=str(app))
@@ -213,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         median = statistics.median(w for w, _ in times)
         cpu = statistics.median(c for _, c in times)
         verdict = "MET" if median * 1000 < TARGET_MS else "NOT MET"
-        print(f"  {app.parent.name:16s} wall {median * 1000:5.0f} ms ({median / boto3_alone:.1f}x boto3), "
-              f"CPU {cpu * 1000:5.0f} ms ({cpu / boto3_cpu:.1f}x boto3); target < {TARGET_MS} ms: {verdict}")  # fmt: skip
+        print(
+            f"  {app.parent.name:16s} wall {median * 1000:5.0f} ms ({median / boto3_alone:.1f}x boto3), "
+            f"CPU {cpu * 1000:5.0f} ms ({cpu / boto3_cpu:.1f}x boto3); target < {TARGET_MS} ms: {verdict}"
+        )
     if not apps:
         print("  no functions/*/app.py yet")
     print("package sizes (zipped / unzipped):")

@@ -471,8 +471,13 @@ def bench_reddit(workload: list[tuple[int, int]]) -> Figures:
 
         return callback
 
-    credentials = {"client_id": "bench", "client_secret": "bench", "username": "AcmeCo", "password": "bench",
-                   "user_agent": "server:responsegap-bench:0.1 (by /u/AcmeCo)"}  # fmt: skip
+    credentials = {
+        "client_id": "bench",
+        "client_secret": "bench",
+        "username": "AcmeCo",
+        "password": "bench",
+        "user_agent": "server:responsegap-bench:0.1 (by /u/AcmeCo)",
+    }
     figures = Figures()
     clock = SimulatedClock()
     serial = 0

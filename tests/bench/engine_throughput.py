@@ -48,7 +48,9 @@ def run_once(posts, scenario: Scenario) -> tuple[float, float, int, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--brands", type=int, default=12)
     parser.add_argument("--profile", action="store_true", help="print cProfile hot spots")
@@ -62,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     posts = list(scenario.posts())
     built = time.perf_counter() - t
     posts_rss = rss_mb()
-    print(f"engine_throughput: {len(posts):,} posts, {args.brands} brands (built in {built:.1f} s, "
-          f"ru_maxrss {base_rss:.0f} -> {posts_rss:.0f} MB after building)")  # fmt: skip
+    print(
+        f"engine_throughput: {len(posts):,} posts, {args.brands} brands (built in {built:.1f} s, "
+        f"ru_maxrss {base_rss:.0f} -> {posts_rss:.0f} MB after building)"
+    )
 
     t_match, t_report, n_outcomes, report = run_once(posts, scenario)
     total = t_match + t_report
@@ -74,11 +78,18 @@ def main(argv: list[str] | None = None) -> int:
         f"(target >= {TARGET:,}: {'MET' if rate >= TARGET else 'NOT MET'})"
     )
     cpu_rate = len(posts) / CPU["last"]
-    print(f"  CPU time {CPU['last']:.2f} s -> {cpu_rate:,.0f} posts/s per CPU second "
-          f"(the figure to trust on a shared machine: wall time includes other processes' load)")
-    print(f"  outcomes {n_outcomes:,}; openers {overall['openers']:,}, answered {overall['answered']:,}, "
-          f"by human {overall['answered_by_human']:,}, follow-ups {overall['followups']:,}")  # fmt: skip
-    print(f"  peak RSS (ru_maxrss) {rss_mb():.0f} MB; engine run added {rss_mb() - posts_rss:.0f} MB over the posts")
+    print(
+        f"  CPU time {CPU['last']:.2f} s -> {cpu_rate:,.0f} posts/s per CPU second "
+        f"(the figure to trust on a shared machine: wall time includes other processes' load)"
+    )
+    print(
+        f"  outcomes {n_outcomes:,}; openers {overall['openers']:,}, answered {overall['answered']:,}, "
+        f"by human {overall['answered_by_human']:,}, follow-ups {overall['followups']:,}"
+    )
+    print(
+        f"  peak RSS (ru_maxrss) {rss_mb():.0f} MB; "
+        f"engine run added {rss_mb() - posts_rss:.0f} MB over the posts"
+    )
 
     if args.gc:
         del report
@@ -92,9 +103,11 @@ def main(argv: list[str] | None = None) -> int:
             del report
             gc.enable()
             gc.unfreeze()
-            print(f"  gc {mode:8s}: match {t_match:.2f} s + report {t_report:.2f} s -> "
-                  f"{len(posts) / (t_match + t_report):,.0f} posts/s; CPU {CPU['last']:.2f} s -> "
-                  f"{len(posts) / CPU['last']:,.0f} posts/CPU-s")  # fmt: skip
+            print(
+                f"  gc {mode:8s}: match {t_match:.2f} s + report {t_report:.2f} s -> "
+                f"{len(posts) / (t_match + t_report):,.0f} posts/s; CPU {CPU['last']:.2f} s -> "
+                f"{len(posts) / CPU['last']:,.0f} posts/CPU-s"
+            )
 
     if args.tracemalloc:
         gc.collect()

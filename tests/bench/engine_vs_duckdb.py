@@ -38,10 +38,20 @@ from responsegap.domain.model import Post
 from tests.bench.synthetic import READ_CSV_SQL, Scenario, _sql_str, write_csv
 
 FIGURES = (
-    "openers", "answered", "unanswered", "response_rate", "first_response_median", "first_response_p90",
-    "answered_by_human", "first_human_median", "first_human_p90", "answered_within_sla",
-    "answered_automated", "followups", "followups_answered",
-)  # fmt: skip
+    "openers",
+    "answered",
+    "unanswered",
+    "response_rate",
+    "first_response_median",
+    "first_response_p90",
+    "answered_by_human",
+    "first_human_median",
+    "first_human_p90",
+    "answered_within_sla",
+    "answered_automated",
+    "followups",
+    "followups_answered",
+)
 
 _SQL = """
 CREATE OR REPLACE TABLE posts AS SELECT DISTINCT * FROM {source};
@@ -77,7 +87,8 @@ followups AS (
 mentioned AS (
     SELECT platform, post_id, own_brand, unnest(handles) AS handle, unnest(range(len(handles))) AS pos
     FROM (SELECT *, string_split(mentions, ' ') AS handles FROM base
-          WHERE mentions IS NOT NULL AND NOT (parent_brand IS NOT NULL AND parent_brand IS DISTINCT FROM own_brand))
+          WHERE mentions IS NOT NULL
+            AND NOT (parent_brand IS NOT NULL AND parent_brand IS DISTINCT FROM own_brand))
 ),
 openers AS (
     SELECT m.platform, m.post_id, pr.brand_id, arg_min(pr.profile_key, m.pos) AS profile_key, 'opener' AS kind
@@ -136,8 +147,10 @@ WITH x AS (
         count(*) FILTER (WHERE kind = 'opener' AND first_automated = 1) AS answered_automated,
         count(*) FILTER (WHERE kind = 'followup') AS followups,
         count(first_seconds) FILTER (WHERE kind = 'followup') AS followups_answered,
-        list(first_seconds ORDER BY first_seconds) FILTER (WHERE kind = 'opener' AND first_seconds IS NOT NULL) AS f,
-        list(human_seconds ORDER BY human_seconds) FILTER (WHERE kind = 'opener' AND human_seconds IS NOT NULL) AS h,
+        list(first_seconds ORDER BY first_seconds)
+            FILTER (WHERE kind = 'opener' AND first_seconds IS NOT NULL) AS f,
+        list(human_seconds ORDER BY human_seconds)
+            FILTER (WHERE kind = 'opener' AND human_seconds IS NOT NULL) AS h,
         median(first_seconds) FILTER (WHERE kind = 'opener') AS f_median_native,
         quantile_cont(first_seconds, 0.9) FILTER (WHERE kind = 'opener') AS f_p90_native,
         median(human_seconds) FILTER (WHERE kind = 'opener') AS h_median_native,
@@ -178,20 +191,31 @@ def _profiles_rows(scenario: Scenario) -> list[tuple]:
         for profile in brand.profiles:
             period = scenario.periods[profile.key]
             rows.append(
-                (brand.brand_id, profile.platform, profile.handle, profile.account_id, profile.key,
-                 profile.sla_seconds, period.start, period.end)
-            )  # fmt: skip
+                (
+                    brand.brand_id,
+                    profile.platform,
+                    profile.handle,
+                    profile.account_id,
+                    profile.key,
+                    profile.sla_seconds,
+                    period.start,
+                    period.end,
+                )
+            )
     return rows
 
 
 def reference(con: duckdb.DuckDBPyConnection, source_sql: str, scenario: Scenario) -> dict[str, Any]:
     """Figures per profile key and per brand id (plus a check of DuckDB's native percentiles)."""
     con.execute(
-        "CREATE OR REPLACE TABLE profiles (brand_id VARCHAR, platform VARCHAR, handle VARCHAR, account_id VARCHAR,"
+        "CREATE OR REPLACE TABLE profiles (brand_id VARCHAR, platform VARCHAR, handle VARCHAR,"
+        " account_id VARCHAR,"
         " profile_key VARCHAR, sla_seconds BIGINT, period_start BIGINT, period_end BIGINT)"
     )
     con.executemany("INSERT INTO profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _profiles_rows(scenario))
-    dupes = con.execute("SELECT count(*) FROM (SELECT platform, handle FROM profiles GROUP BY ALL HAVING count(*) > 1)")
+    dupes = con.execute(
+        "SELECT count(*) FROM (SELECT platform, handle FROM profiles GROUP BY ALL HAVING count(*) > 1)"
+    )
     assert dupes.fetchone()[0] == 0, "two profiles share a handle: the SQL assumes they do not"
     for statement in _SQL.format(source=source_sql, as_of=int(scenario.as_of)).split(";\n"):
         if statement.strip():
@@ -201,7 +225,11 @@ def reference(con: duckdb.DuckDBPyConnection, source_sql: str, scenario: Scenari
     out: dict[str, Any] = {"profile": {}, "brand": {}, "native_mismatches": []}
     for level, group_cols in (("profile", "o.profile_key"), ("brand", "o.brand_id")):
         sql = _FIGURES_SQL.format(
-            group_cols=group_cols, median_f=_median("f"), p90_f=_p90("f"), median_h=_median("h"), p90_h=_p90("h")
+            group_cols=group_cols,
+            median_f=_median("f"),
+            p90_f=_p90("f"),
+            median_h=_median("h"),
+            p90_h=_p90("h"),
         )
         cursor = con.execute(sql)
         names = [d[0] for d in cursor.description]
@@ -210,11 +238,15 @@ def reference(con: duckdb.DuckDBPyConnection, source_sql: str, scenario: Scenari
             key = record.get("profile_key") or record.get("brand_id")
             out[level][key] = {name: record[name] for name in FIGURES}
             for exact, native in (
-                ("first_response_median", "f_median_native"), ("first_response_p90", "f_p90_native"),
-                ("first_human_median", "h_median_native"), ("first_human_p90", "h_p90_native"),
-            ):  # fmt: skip
+                ("first_response_median", "f_median_native"),
+                ("first_response_p90", "f_p90_native"),
+                ("first_human_median", "h_median_native"),
+                ("first_human_p90", "h_p90_native"),
+            ):
                 if _as_float(record[exact]) != _as_float(record[native]):
-                    out["native_mismatches"].append(f"{level} {key} {exact}: {record[exact]!r} vs {record[native]!r}")
+                    out["native_mismatches"].append(
+                        f"{level} {key} {exact}: {record[exact]!r} vs {record[native]!r}"
+                    )
     return out
 
 
@@ -255,7 +287,12 @@ def differences(engine: dict[str, Any], ref: dict[str, Any]) -> list[str]:
             for name in FIGURES:
                 mine = figures[name]
                 theirs = None if other is None else other[name]
-                if other is None and name not in ("response_rate",) and "median" not in name and "p90" not in name:
+                if (
+                    other is None
+                    and name not in ("response_rate",)
+                    and "median" not in name
+                    and "p90" not in name
+                ):
                     theirs = 0
                 if isinstance(mine, int) and not isinstance(mine, bool) and isinstance(theirs, int):
                     same = mine == theirs
@@ -290,10 +327,17 @@ def read_posts_csv(path: Path) -> tuple[list[Post], dict[tuple[str, str], bool]]
         next(reader)
         for row in reader:
             post = Post(
-                platform=row[0], post_id=row[1], author_id=row[2], author_handle=row[3], created_at=int(row[4]),
-                text=row[5], in_reply_to_id=row[6] or None, in_reply_to_author_id=row[7] or None,
-                mentions=tuple(row[8].split()), application=row[9] or None,
-            )  # fmt: skip
+                platform=row[0],
+                post_id=row[1],
+                author_id=row[2],
+                author_handle=row[3],
+                created_at=int(row[4]),
+                text=row[5],
+                in_reply_to_id=row[6] or None,
+                in_reply_to_author_id=row[7] or None,
+                mentions=tuple(row[8].split()),
+                application=row[9] or None,
+            )
             posts.append(post)
             if row[10]:
                 labels[post.key] = row[10] == "1"
@@ -350,7 +394,9 @@ def compare(scenario: Scenario, workdir: Path, verbose: bool = True) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--brands", type=int, default=12)
     args = parser.parse_args(argv)
@@ -358,12 +404,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         r = compare(scenario, Path(tmp))
     print(f"engine_vs_duckdb: {r['posts']:,} posts, {r['groups'][0]} profiles, {r['groups'][1]} brands")
-    print(f"  engine: match + report {r['engine_s']:.2f} s (reading the CSV into Posts: {r['engine_read_s']:.2f} s)")
+    print(
+        f"  engine: match + report {r['engine_s']:.2f} s "
+        f"(reading the CSV into Posts: {r['engine_read_s']:.2f} s)"
+    )
     print(f"  duckdb: SQL {r['duckdb_s']:.2f} s (loading the CSV: {r['duckdb_load_s']:.2f} s)")
-    print(f"  CPU seconds: engine {r['engine_cpu_s']:.2f}, duckdb {r['duckdb_cpu_s']:.2f} "
-          f"({r['duckdb_threads']} threads); CPU ratio {r['engine_cpu_s'] / r['duckdb_cpu_s']:.2f}x")
-    print(f"  ratio engine/duckdb: {r['engine_s'] / r['duckdb_s']:.2f}x on the computation, "
-          f"{(r['engine_s'] + r['engine_read_s']) / (r['duckdb_s'] + r['duckdb_load_s']):.2f}x including reading")  # fmt: skip
+    print(
+        f"  CPU seconds: engine {r['engine_cpu_s']:.2f}, duckdb {r['duckdb_cpu_s']:.2f} "
+        f"({r['duckdb_threads']} threads); CPU ratio {r['engine_cpu_s'] / r['duckdb_cpu_s']:.2f}x"
+    )
+    print(
+        f"  ratio engine/duckdb: {r['engine_s'] / r['duckdb_s']:.2f}x on the computation, "
+        f"{(r['engine_s'] + r['engine_read_s']) / (r['duckdb_s'] + r['duckdb_load_s']):.2f}x "
+        "including reading"
+    )
     n_figures = (r["groups"][0] + r["groups"][1]) * len(FIGURES)
     if r["differences"]:
         print(f"  FIGURES DIFFER: {len(r['differences'])} of {n_figures}")
@@ -375,8 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     for line in r["verdict_mismatches"][:10]:
         print("    " + line)
     native = r["native_mismatches"]
-    print(f"  DuckDB's own median()/quantile_cont(0.9) vs the statistics formulas: {len(native)} of "
-          f"{4 * n_figures // len(FIGURES)} percentiles differ")
+    print(
+        f"  DuckDB's own median()/quantile_cont(0.9) vs the statistics formulas: {len(native)} of "
+        f"{4 * n_figures // len(FIGURES)} percentiles differ"
+    )
     for line in native[:6]:
         print("    " + line)
     return 1 if r["differences"] or r["verdict_mismatches"] else 0

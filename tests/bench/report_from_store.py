@@ -47,7 +47,7 @@ POSTS_PER_CUSTOMER_POST = 2.25  # generated posts per customer post inside the p
 
 # ----------------------------------------------------------------------- item size (DynamoDB rules)
 def _value_size(value: dict[str, Any]) -> int:
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "S":
         return len(inner.encode("utf-8"))
     if kind == "N":
@@ -78,14 +78,24 @@ def read_units(size: int, consistent: bool = False) -> float:
 # ----------------------------------------------------------------------- building the pages
 def scenario_for(customer_posts: int) -> Scenario:
     return Scenario(
-        n_posts=int(customer_posts * POSTS_PER_CUSTOMER_POST), brands=1, platforms=("x",), seed=4711,
+        n_posts=int(customer_posts * POSTS_PER_CUSTOMER_POST),
+        brands=1,
+        platforms=("x",),
+        seed=4711,
         customers_per_conversation=0.5,
-    )  # fmt: skip
+    )
 
 
 def build(directory: Path, customer_posts: int) -> dict[str, Any]:
     from responsegap.domain.periods import week_period
-    from responsegap.store.items import post_sk, post_to_item, profile_pk, sk_lower, sk_upper_exclusive, stored_form
+    from responsegap.store.items import (
+        post_sk,
+        post_to_item,
+        profile_pk,
+        sk_lower,
+        sk_upper_exclusive,
+        stored_form,
+    )
 
     scenario = scenario_for(customer_posts)
     brand = scenario.brand_config[0]
@@ -109,7 +119,9 @@ def build(directory: Path, customer_posts: int) -> dict[str, Any]:
     for sk in sorted(rows):
         post = rows.pop(sk)
         is_open = post.author_handle not in own and post.in_reply_to_id is None and (hash(sk) % 5 == 0)
-        item = post_to_item(profile.key, stored_form(post), expires_at=post.created_at + retention, is_open=is_open)
+        item = post_to_item(
+            profile.key, stored_form(post), expires_at=post.created_at + retention, is_open=is_open
+        )
         size = item_size(item)
         page.append(item)
         page_bytes += size
@@ -192,12 +204,22 @@ class RecordedDynamoDB:
         elif lo.startswith("POLL#"):
             hi = values[":hi"]["S"]
             items = [i for i in self.poll_items if lo <= i["sk"]["S"] <= hi]
-            response = {"Items": items, "Count": len(items), "ScannedCount": len(items),
-                        "ConsumedCapacity": {"TableName": TABLE, "CapacityUnits":
-                                             read_units(sum(map(item_size, items)), consistent)}}  # fmt: skip
+            response = {
+                "Items": items,
+                "Count": len(items),
+                "ScannedCount": len(items),
+                "ConsumedCapacity": {
+                    "TableName": TABLE,
+                    "CapacityUnits": read_units(sum(map(item_size, items)), consistent),
+                },
+            }
         else:  # snapshots: none stored
-            response = {"Items": [], "Count": 0, "ScannedCount": 0,
-                        "ConsumedCapacity": {"TableName": TABLE, "CapacityUnits": read_units(0, consistent) or 0.5}}  # fmt: skip
+            response = {
+                "Items": [],
+                "Count": 0,
+                "ScannedCount": 0,
+                "ConsumedCapacity": {"TableName": TABLE, "CapacityUnits": read_units(0, consistent) or 0.5},
+            }
         self.read_units += response["ConsumedCapacity"]["CapacityUnits"]
         self.seconds += time.perf_counter() - began
         return response
@@ -223,10 +245,17 @@ def poll_log(profile_key: str, start: int, end: int) -> list[dict[str, Any]]:
     from responsegap.store.items import profile_pk
 
     return [
-        {"pk": {"S": profile_pk(profile_key)}, "sk": {"S": f"POLL#{t:010d}#ok"}, "started_at": {"N": str(t)},
-         "outcome": {"S": "ok"}, "posts": {"N": "500"}, "detail": {"S": ""}, "expires_at": {"N": str(t + 7776000)}}
+        {
+            "pk": {"S": profile_pk(profile_key)},
+            "sk": {"S": f"POLL#{t:010d}#ok"},
+            "started_at": {"N": str(t)},
+            "outcome": {"S": "ok"},
+            "posts": {"N": "500"},
+            "detail": {"S": ""},
+            "expires_at": {"N": str(t + 7776000)},
+        }
         for t in range(start, end, 300)
-    ]  # fmt: skip
+    ]
 
 
 def botocore_parse_seconds(page_file: Path) -> float:
@@ -274,6 +303,7 @@ def measure(directory: Path) -> dict[str, Any]:
     began = time.perf_counter()
     report = compose_weekly_report(store, brand, meta["week"], meta["as_of"])
     composed = time.perf_counter()
+    rss_composed = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rendered = {}
     try:
         from responsegap.pipeline.weekly import archive_files
@@ -296,6 +326,7 @@ def measure(directory: Path) -> dict[str, Any]:
         "seconds_compose": composed - began - timings["read"],
         "seconds_render": done - composed,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_after_compose_mb": rss_composed,
         "requests": client.requests,
         "read_units": client.read_units,
         "post_read_units": client.post_read_units,
@@ -309,7 +340,9 @@ def measure(directory: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customer-posts", type=int, default=1_000_000)
     parser.add_argument("--build", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--measure", metavar="DIR", help=argparse.SUPPRESS)
@@ -322,40 +355,75 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(Path(args.measure))))
         return 0
 
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "tests.bench.report_from_store", "--customer-posts", str(args.customer_posts),
-             "--build", tmp], check=True, env=env, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "tests.bench.report_from_store",
+                "--customer-posts",
+                str(args.customer_posts),
+                "--build",
+                tmp,
+            ],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         built = time.perf_counter() - began
         out = subprocess.run(
             [sys.executable, "-m", "tests.bench.report_from_store", "--measure", tmp],
-            check=True, env=env, capture_output=True, text=True,
-        )  # fmt: skip
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
     r = json.loads(out.stdout.strip().splitlines()[-1])
     meta = r["meta"]
-    print(f"report_from_store: 1 brand, {meta['customer_posts_in_week']:,} customer posts in week {meta['week']}; "
-          f"{meta['items']:,} items ({meta['bytes'] / 2**20:.0f} MB) in {meta['pages']} recorded pages "
-          f"(built in {built:.0f} s)")  # fmt: skip
+    print(
+        f"report_from_store: 1 brand, {meta['customer_posts_in_week']:,} customer posts "
+        f"in week {meta['week']}; "
+        f"{meta['items']:,} items ({meta['bytes'] / 2**20:.0f} MB) in {meta['pages']} recorded pages "
+        f"(built in {built:.0f} s)"
+    )
     ok_time = "MET" if r["seconds_total"] < TARGET_SECONDS else "NOT MET"
     ok_mem = "MET" if r["rss_mb"] < TARGET_MB else "NOT MET"
-    print(f"  wall {r['seconds_total']:.1f} s (target < {TARGET_SECONDS} s: {ok_time}) = read {r['seconds_read']:.1f} s "
-          f"(of which fake client: file read + json.loads {r['seconds_client']:.1f} s) + match/figures/compose "
-          f"{r['seconds_compose']:.1f} s + render/archive/email {r['seconds_render']:.1f} s")  # fmt: skip
-    print(f"  CPU time of the same: {r['cpu_seconds']:.1f} s (wall includes the other processes on a shared machine)")
+    print(
+        f"  wall {r['seconds_total']:.1f} s (target < {TARGET_SECONDS} s: {ok_time}) "
+        f"= read {r['seconds_read']:.1f} s "
+        f"(of which fake client: file read + json.loads {r['seconds_client']:.1f} s) + match/figures/compose "
+        f"{r['seconds_compose']:.1f} s + render/archive/email {r['seconds_render']:.1f} s"
+    )
+    print(
+        f"  CPU time of the same: {r['cpu_seconds']:.1f} s "
+        "(wall includes the other processes on a shared machine)"
+    )
     parse = r["parse_page_seconds"] * meta["pages"]
-    print(f"  + botocore response parsing a real client would add: ~{parse:.1f} s "
-          f"({r['parse_page_seconds'] * 1000:.0f} CPU ms per 1 MB page, measured on one page)")
-    print(f"  peak RSS {r['rss_mb']:.0f} MB (target < {TARGET_MB} MB: {ok_mem})")
-    print(f"  figures: openers {r['openers']:,}, answered {r['answered']:,}, follow-ups {r['followups']:,}; "
-          f"rendered {r['rendered']}")  # fmt: skip
+    print(
+        f"  + botocore response parsing a real client would add: ~{parse:.1f} s "
+        f"({r['parse_page_seconds'] * 1000:.0f} CPU ms per 1 MB page, measured on one page)"
+    )
+    print(
+        f"  peak RSS {r['rss_mb']:.0f} MB (target < {TARGET_MB} MB: {ok_mem}); "
+        f"peak before rendering {r['rss_after_compose_mb']:.0f} MB"
+    )
+    print(
+        f"  figures: openers {r['openers']:,}, answered {r['answered']:,}, follow-ups {r['followups']:,}; "
+        f"rendered {r['rendered']}"
+    )
     minimum = meta["min_read_units"]
     ratio = r["post_read_units"] / minimum
-    print(f"  DynamoDB requests {r['requests']}; read units {r['read_units']:,.1f} in all, of which posts "
-          f"{r['post_read_units']:,.1f} vs minimum {minimum:,.1f} (= {meta['bytes']:,} B / 4 KB / 2): {ratio:.4f}x "
-          f"(target <= 1.10: {'MET' if ratio <= 1.10 else 'NOT MET'}); the rest is the poll log and snapshots")
+    print(
+        f"  DynamoDB requests {r['requests']}; read units {r['read_units']:,.1f} in all, of which posts "
+        f"{r['post_read_units']:,.1f} vs minimum {minimum:,.1f} (= {meta['bytes']:,} B / 4 KB / 2): "
+        f"{ratio:.4f}x "
+        f"(target <= 1.10: {'MET' if ratio <= 1.10 else 'NOT MET'}); the rest is the poll log and snapshots"
+    )
     print(f"  PostStore.stats: {r['store_stats']}")
     return 0
 

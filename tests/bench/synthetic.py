@@ -40,7 +40,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -58,10 +58,27 @@ TIMEZONES = (
     "Europe/Berlin",
 )
 NAMES = (
-    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Soylent", "Cyberdyne",
-    "Tyrell", "Wonka", "Gringotts", "Vandelay", "Pied", "Oscorp", "Aperture", "Massive", "Nakatomi",
-    "Duff", "Krusty",
-)  # fmt: skip
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Soylent",
+    "Cyberdyne",
+    "Tyrell",
+    "Wonka",
+    "Gringotts",
+    "Vandelay",
+    "Pied",
+    "Oscorp",
+    "Aperture",
+    "Massive",
+    "Nakatomi",
+    "Duff",
+    "Krusty",
+)
 AUTOMATION_APP = "Zapier"
 HUMAN_APPS = ("Sprinklr", "Twitter Web App", "Khoros", "Zendesk", None)
 AGENTS = ("^AB", "^JK", "^MR", "^TS", "^LP", "-Anna", "-Tom", "^QW", "-Priya", "^ZZ")
@@ -198,9 +215,7 @@ def labelled(scenario: Scenario) -> Iterator[tuple[Post, bool | None]]:
     for i, brand in enumerate(brands):
         brand_weights.append(1.0 / (i + 1) ** 0.8)  # a few big brands, a long tail
         for profile in brand.profiles:
-            mention = "@" + "".join(
-                part.capitalize() for part in _split_camel(profile.handle, brand.name)
-            )
+            mention = "@" + "".join(part.capitalize() for part in _split_camel(profile.handle, brand.name))
             profiles_by_platform.setdefault(profile.platform, []).append(
                 _Profile(profile, i, mention, ZoneInfo(profile.timezone))
             )
@@ -235,9 +250,15 @@ def labelled(scenario: Scenario) -> Iterator[tuple[Post, bool | None]]:
                 return moment
 
     def post(
-        platform: str, author_id: str, handle: str, created: int, text: str, mentions: tuple[str, ...],
-        parent: Post | None = None, application: str | None = None,
-    ) -> Post:  # fmt: skip
+        platform: str,
+        author_id: str,
+        handle: str,
+        created: int,
+        text: str,
+        mentions: tuple[str, ...],
+        parent: Post | None = None,
+        application: str | None = None,
+    ) -> Post:
         return Post(
             platform=platform,
             post_id=next_id(),
@@ -281,9 +302,15 @@ def labelled(scenario: Scenario) -> Iterator[tuple[Post, bool | None]]:
             app = None if not automated or kind != "app" else app
         author_id = prof.handle if twcs else prof.account_id
         reply = post(
-            prof.platform, author_id, prof.handle, target.created_at + delay, text, (cust.lower(),),
-            parent=target, application=app,
-        )  # fmt: skip
+            prof.platform,
+            author_id,
+            prof.handle,
+            target.created_at + delay,
+            text,
+            (cust.lower(),),
+            parent=target,
+            application=app,
+        )
         return reply, automated
 
     def pick_kind() -> str:
@@ -334,7 +361,9 @@ def labelled(scenario: Scenario) -> Iterator[tuple[Post, bool | None]]:
                 prefix = (first.mention + " ") if with_mention else ""
                 text = text_cache[key] = prefix + SELF_ADDITIONS[addition]
                 mention_cache[key] = (first.mention[1:].lower(),) if with_mention else ()
-            added = post(platform, cust, cust, t0 + rng.randint(20, 1200), text, mention_cache[key], parent=opener)
+            added = post(
+                platform, cust, cust, t0 + rng.randint(20, 1200), text, mention_cache[key], parent=opener
+            )
             conv.append((added, None))
             if rng.random() < 0.5:
                 target = added
@@ -359,9 +388,14 @@ def labelled(scenario: Scenario) -> Iterator[tuple[Post, bool | None]]:
                     text = text_cache[key] = f"{state.mention} {FOLLOWUP_PHRASES[phrase]}"
                     mention_cache[key] = (state.mention[1:].lower(),)
                 followup = post(
-                    platform, cust, cust, reply.created_at + rng.randint(60, 10800), text,
-                    mention_cache[key], parent=reply,
-                )  # fmt: skip
+                    platform,
+                    cust,
+                    cust,
+                    reply.created_at + rng.randint(60, 10800),
+                    text,
+                    mention_cache[key],
+                    parent=reply,
+                )
                 conv.append((followup, None))
                 if rng.random() < 0.6:
                     again, automated = brand_reply(state, followup, "human" if rng.random() < 0.9 else "fast")
@@ -380,9 +414,17 @@ def labelled(scenario: Scenario) -> Iterator[tuple[Post, bool | None]]:
 
 def _shift(post: Post, seconds: int) -> Post:
     return Post(
-        post.platform, post.post_id, post.author_id, post.author_handle, post.created_at + seconds, post.text,
-        post.in_reply_to_id, post.in_reply_to_author_id, post.mentions, post.application,
-    )  # fmt: skip
+        post.platform,
+        post.post_id,
+        post.author_id,
+        post.author_handle,
+        post.created_at + seconds,
+        post.text,
+        post.in_reply_to_id,
+        post.in_reply_to_author_id,
+        post.mentions,
+        post.application,
+    )
 
 
 def _split_camel(handle: str, name: str) -> list[str]:
@@ -394,9 +436,18 @@ def _split_camel(handle: str, name: str) -> list[str]:
 
 # ---------------------------------------------------------------- writers
 COLUMNS = (
-    "platform", "post_id", "author_id", "author_handle", "created_at", "text", "in_reply_to_id",
-    "in_reply_to_author_id", "mentions", "application", "automated",
-)  # fmt: skip
+    "platform",
+    "post_id",
+    "author_id",
+    "author_handle",
+    "created_at",
+    "text",
+    "in_reply_to_id",
+    "in_reply_to_author_id",
+    "mentions",
+    "application",
+    "automated",
+)
 
 
 def write_csv(scenario: Scenario, path: str | Path) -> int:
@@ -411,11 +462,19 @@ def write_csv(scenario: Scenario, path: str | Path) -> int:
         for post, label in labelled(scenario):
             writer.writerow(
                 (
-                    post.platform, post.post_id, post.author_id, post.author_handle, post.created_at,
-                    post.text, post.in_reply_to_id or "", post.in_reply_to_author_id or "",
-                    " ".join(post.mentions), post.application or "", "" if label is None else int(label),
+                    post.platform,
+                    post.post_id,
+                    post.author_id,
+                    post.author_handle,
+                    post.created_at,
+                    post.text,
+                    post.in_reply_to_id or "",
+                    post.in_reply_to_author_id or "",
+                    " ".join(post.mentions),
+                    post.application or "",
+                    "" if label is None else int(label),
                 )
-            )  # fmt: skip
+            )
             rows += 1
     return rows
 
@@ -429,15 +488,17 @@ READ_CSV_SQL = """read_csv({path}, header=true, quote='"', escape='"', nullstr='
 
 def write_parquet(scenario: Scenario, path: str | Path, csv_path: str | Path | None = None) -> int:
     """The same rows as ``write_csv``, as Parquet (written by DuckDB from a CSV)."""
-    import duckdb
     import tempfile
+
+    import duckdb
 
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(csv_path) if csv_path else Path(tmp) / "posts.csv"
         rows = write_csv(scenario, source) if csv_path is None or not source.exists() else -1
         con = duckdb.connect()
         con.execute(
-            f"COPY (SELECT * FROM {READ_CSV_SQL.format(path=_sql_str(source))}) TO {_sql_str(path)} (FORMAT parquet)"
+            f"COPY (SELECT * FROM {READ_CSV_SQL.format(path=_sql_str(source))}) "
+            f"TO {_sql_str(path)} (FORMAT parquet)"
         )
         if rows < 0:
             rows = con.execute(f"SELECT count(*) FROM read_parquet({_sql_str(path)})").fetchone()[0]
@@ -450,7 +511,7 @@ def _sql_str(value: str | Path) -> str:
 
 
 def twcs_time(moment: int) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).strftime("%a %b %d %H:%M:%S +0000 %Y")
+    return datetime.fromtimestamp(moment, UTC).strftime("%a %b %d %H:%M:%S +0000 %Y")
 
 
 def write_twcs_csv(scenario: Scenario, path: str | Path, crlf: bool = False) -> int:
@@ -469,7 +530,15 @@ def write_twcs_csv(scenario: Scenario, path: str | Path, crlf: bool = False) -> 
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\r\n" if crlf else "\n")
         writer.writerow(
-            ("tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id", "in_response_to_tweet_id")
+            (
+                "tweet_id",
+                "author_id",
+                "inbound",
+                "created_at",
+                "text",
+                "response_tweet_id",
+                "in_response_to_tweet_id",
+            )
         )
         conv: list[Post] = []
 
@@ -509,6 +578,14 @@ if __name__ == "__main__":  # a quick look at the data
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     scenario = Scenario(n_posts=n, brands=4)
     for post, label in labelled(scenario):
-        print(post.created_at, post.post_id, post.author_handle, post.in_reply_to_id, label, post.application, post.text[:70])
+        print(
+            post.created_at,
+            post.post_id,
+            post.author_handle,
+            post.in_reply_to_id,
+            label,
+            post.application,
+            post.text[:70],
+        )
     counts = collections.Counter(label for _, label in labelled(Scenario(n_posts=100_000)))
     print(counts)

@@ -562,6 +562,17 @@ def run(monkeypatch: Any, platform: FakeX, hooks: Hooks | None = None, end: int 
             polls=polls,
             requests=platform.requests,
         )
+        # Every item the run wrote (read inside the mock), for the security tests.
+        result.items = [  # type: ignore[attr-defined]
+            item
+            for pk in (f"PROFILE#{PROFILE_KEY}", "DIRECTORY", f"BRAND#{BRAND.brand_id}")
+            for item in stack.dynamodb.query(
+                TableName=TABLE,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}},
+            )["Items"]
+        ]
+        result.ttl = stack.dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]  # type: ignore[attr-defined]
         result.stack = stack  # type: ignore[attr-defined]  # for tests that look further
         return result
 

@@ -24,6 +24,8 @@ RATE_LIMITED = "RateLimited"
 UNANSWERED_OVER_SLA = "UnansweredOverSla"
 PROFILES_DISPATCHED = "ProfilesDispatched"
 REPORTS_SENT = "ReportsSent"
+REPORT_JOBS_QUEUED = "ReportJobsQueued"
+RECHECKS_DISPATCHED = "RechecksDispatched"
 
 __all__ = [
     "NAMESPACE",
@@ -31,8 +33,10 @@ __all__ = [
     "POSTS_INGESTED",
     "PROFILES_DISPATCHED",
     "RATE_LIMITED",
+    "RECHECKS_DISPATCHED",
     "REPLIES_MATCHED",
     "REPORTS_SENT",
+    "REPORT_JOBS_QUEUED",
     "UNANSWERED_OVER_SLA",
     "MetricUnit",
     "logger",

@@ -22,6 +22,7 @@ from responsegap.domain.model import Post
 from responsegap.pipeline.common import make_store, open_post_ids, require, resolve_profile
 from responsegap.pipeline.events import ProfileJob, ScheduledRun
 from responsegap.pipeline.observability import (
+    RECHECKS_DISPATCHED,
     REPLIES_MATCHED,
     UNANSWERED_OVER_SLA,
     MetricUnit,
@@ -80,6 +81,7 @@ def dispatch_rechecks(run: ScheduledRun, deps: RecheckDispatchDeps) -> dict[str,
     ]
     # A recheck message that is not sent is simply done by the next run: nothing to undo.
     failed = deps.poll_queue.send_all(messages)
+    metrics.add_metric(name=RECHECKS_DISPATCHED, unit=MetricUnit.Count, value=len(entries) - len(failed))
     logger.info("recheck round dispatched", profiles=len(entries), failed=len(failed))
     return {"profiles": len(entries), "sent": len(entries) - len(failed), "failed": len(failed)}
 

@@ -39,7 +39,14 @@ from responsegap.domain.model import Brand
 from responsegap.domain.periods import previous_week, week_of
 from responsegap.pipeline.common import make_store, require
 from responsegap.pipeline.events import ReportJob, ScheduledRun
-from responsegap.pipeline.observability import REPORTS_SENT, MetricUnit, logger, metrics, tracer
+from responsegap.pipeline.observability import (
+    REPORT_JOBS_QUEUED,
+    REPORTS_SENT,
+    MetricUnit,
+    logger,
+    metrics,
+    tracer,
+)
 from responsegap.pipeline.queues import Outgoing, QueueSender
 
 IDEMPOTENCY_PK = "IDEMPOTENCY#report"
@@ -140,6 +147,7 @@ def dispatch_reports(run: ScheduledRun, deps: ReportDispatchDeps) -> dict[str, i
     if failed:
         # Raising makes Scheduler retry the run; jobs already sent are absorbed by idempotency.
         raise RuntimeError(f"{len(failed)} report jobs could not be queued")
+    metrics.add_metric(name=REPORT_JOBS_QUEUED, unit=MetricUnit.Count, value=len(jobs))
     logger.info("report jobs queued", jobs=len(jobs), weeks=sorted({j.week for j in jobs}))
     return {"jobs": len(jobs)}
 
@@ -152,12 +160,14 @@ def process_report_batch(event: dict[str, Any], context: LambdaContext, deps: Re
 
     def handle(record: SQSRecord) -> dict[str, Any]:
         logger.set_correlation_id(record.message_id)
-        return send_report(ReportJob.from_json(record.body), deps, context)
+        return send_weekly_report(ReportJob.from_json(record.body), deps, context)
 
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
 
 
-def send_report(job: ReportJob, deps: ReportDeps, context: LambdaContext | None = None) -> dict[str, Any]:
+def send_weekly_report(
+    job: ReportJob, deps: ReportDeps, context: LambdaContext | None = None
+) -> dict[str, Any]:
     """Run the job once per (kind, brand, week), whatever the number of deliveries."""
     config = IdempotencyConfig(
         event_key_jmespath="[kind, brand_id, week]",
@@ -172,7 +182,7 @@ def send_report(job: ReportJob, deps: ReportDeps, context: LambdaContext | None 
         return _rollup(parsed, deps) if parsed.kind == "rollup" else _brand_report(parsed, deps)
 
     # The wrapped function's name is part of the idempotency key: keep it stable.
-    unit.__name__ = unit.__qualname__ = "send_report"
+    unit.__name__ = unit.__qualname__ = "send_weekly_report"
     guarded = idempotent_function(
         data_keyword_argument="job", persistence_store=deps.persistence, config=config
     )(unit)
