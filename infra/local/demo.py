@@ -50,8 +50,9 @@ BRANDS: tuple[tuple[str, str], ...] = (
     ("Uber_Support", "x"),
     ("AmericanAir", "x"),
     ("SpotifyCares", "mastodon"),
-    ("AlaskaAir", "mastodon"),
 )
+# More brands for `--more`: another on each platform (about a third more polls).
+MORE_BRANDS: tuple[tuple[str, str], ...] = (("Ask_WellsFargo", "x"), ("AlaskaAir", "mastodon"))
 QUICK_BRANDS: tuple[tuple[str, str], ...] = (("Uber_Support", "x"), ("SpotifyCares", "mastodon"))
 # Figures of a brand row that must agree between the demo's email and `responsegap analyze`.
 IDENTITY_KEYS = ("brand", "name", "profiles", "platform", "profile", "timezone", "period", "completeness")
@@ -61,15 +62,16 @@ IDENTITY_KEYS = ("brand", "name", "profiles", "platform", "profile", "timezone",
 class DemoOptions:
     out: Path = Path("out")
     quick: bool = False
+    more: bool = False
     data: Path = DATA
     poll_minutes: int = 60  # each profile's poll interval = one round of the simulated clock
     recheck_hours: int = 6
-    rate_limit_every: int = 97  # every Nth platform request answers 429 (0: never)
+    rate_limit_every: int = 0  # every Nth platform request answers 429 (0: never)
     brands: tuple[tuple[str, str], ...] = ()
     now: int | None = None  # the real "now" the data is moved next to (tests pin it)
 
     def chosen_brands(self) -> tuple[tuple[str, str], ...]:
-        return self.brands or (QUICK_BRANDS if self.quick else BRANDS)
+        return self.brands or (QUICK_BRANDS if self.quick else BRANDS + (MORE_BRANDS if self.more else ()))
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Tally:
 
     polls: int = 0
     posts_stored: int = 0
-    brand_replies: int = 0
+    brand_replies: set[str] = field(default_factory=set)  # ids of brand replies seen
     answered: int = 0
     expired: int = 0
     rate_limited: int = 0
@@ -137,7 +139,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
         if p == "mastodon"
     }
     config = ServerConfig(
-        mastodon_tokens=tokens, rate_limit_every=options.rate_limit_every, retry_after_seconds=2
+        mastodon_tokens=tokens, rate_limit_every=options.rate_limit_every, retry_after_seconds=1
     )
 
     with contextlib.ExitStack() as stack:
@@ -153,9 +155,8 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
                 },
             )
         )
-        echo(
-            f"  embedded AWS   {aws.endpoint}  (table, {len(aws.resource_of_type('AWS::SQS::Queue'))} queues, bucket, SES)"
-        )
+        queues = len(aws.resource_of_type("AWS::SQS::Queue"))
+        echo(f"  embedded AWS   {aws.endpoint}  (table, {queues} queues, bucket, SES)")
         echo(f"  X API v2       {server.endpoints['x']}")
         echo(f"  Mastodon       {server.endpoints['mastodon']}")
         log = stack.enter_context((out / "pipeline.log").open("w", encoding="utf-8"))
@@ -269,7 +270,7 @@ def _observe(functions: Functions) -> Tally:
         result = save_posts(profile_key, posts, open_post_ids=open_post_ids)
         tally.posts_stored += result.new
         own = profile_key.partition("#")[2]
-        tally.brand_replies += sum(1 for p in posts if p.author_handle == own and p.in_reply_to_id)
+        tally.brand_replies.update(p.post_id for p in posts if p.author_handle == own and p.in_reply_to_id)
         return result
 
     def counted_close(profile_key: str, post: Any, status: str) -> bool:
@@ -304,19 +305,24 @@ def _simulate(
     """Scheduled rounds from Monday 00:00 to the report on the next Monday 07:00."""
     step = options.poll_minutes * 60
     # Rounds every poll interval from Monday 00:00, and always one at the report time.
-    moments = list(range(start, as_of, step)) + [as_of]
+    moments = [*range(start, as_of, step), as_of]
     interactive = sys.stdout.isatty()
     round_no = 0
     for round_no, moment in enumerate(moments, start=1):
         clock.set(moment)
         functions.run_scheduled("DispatchFunction", moment)
         tally.failed_records += functions.drain("PollFunction").failed
+        if functions.pending("PollFunction")["delayed"]:
+            # A rate-limited poll was re-sent with DelaySeconds (one simulated second, but
+            # SQS counts real ones): wait for it, so the retry lands in this round as it
+            # would in production, instead of hours of simulated time later.
+            _settle(functions, clock, patience=5.0)
         since_start = moment - start
         if options.recheck_hours and since_start and since_start % (options.recheck_hours * 3600) < step:
             functions.run_scheduled("RecheckFunction", moment)
             tally.failed_records += functions.drain("PollFunction").failed
         if moment == as_of:
-            _settle(functions)
+            _settle(functions, clock)
         if moment == as_of:
             # The report dispatcher is hourly in the template; the demo runs it at the
             # report time only. Earlier runs would find nothing to do but the Monday 07:00
@@ -326,7 +332,7 @@ def _simulate(
         line = (
             f"  round {round_no:>3}/{len(moments)}  {time.strftime('%a %d %b %H:%M', time.gmtime(moment))}  "
             f"polls {tally.polls:>4}  posts stored {tally.posts_stored:>5}  "
-            f"brand replies {tally.brand_replies:>4}  answered {tally.answered:>4}  "
+            f"brand replies {len(tally.brand_replies):>4}  matched by recheck {tally.answered:>4}  "
             f"rate-limited {tally.rate_limited}"
         )
         if interactive:
@@ -338,11 +344,12 @@ def _simulate(
     return round_no
 
 
-def _settle(functions: Functions, patience: float = 15.0) -> None:
-    """Before the report: let messages delayed by a rate limit arrive and be polled.
+def _settle(functions: Functions, clock: SimClock, patience: float = 15.0) -> None:
+    """Deliver poll messages that a rate limit re-sent with ``DelaySeconds``.
 
-    SQS delays are real seconds; a rate-limited poll re-sent with ``DelaySeconds`` is
-    delivered here rather than lost before the report reads the week.
+    SQS counts the delay in real seconds while the platform asked for simulated ones: the
+    simulated clock moves on with the real time spent waiting, so the retried poll finds
+    the platform's reset time passed, as it would in production.
     """
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
@@ -350,7 +357,8 @@ def _settle(functions: Functions, patience: float = 15.0) -> None:
         pending = functions.pending("PollFunction")
         if not pending["visible"] and not pending["delayed"]:
             return
-        time.sleep(0.25)
+        time.sleep(0.5)
+        clock.advance(1)
 
 
 # ------------------------------------------------------------------------------ reports
@@ -565,16 +573,22 @@ def side_by_side(result: DemoResult, brands: Sequence[tuple[str, str]]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="two brands and fewer rounds (for tests)")
+    parser.add_argument("--more", action="store_true", help="five brands instead of three (slower)")
     parser.add_argument("--out", default="out", help="where the report files go (default out/)")
     parser.add_argument(
-        "--rate-limit-every", type=int, default=97, help="every Nth platform request gets a 429 (0: never)"
+        "--rate-limit-every",
+        type=int,
+        help="every Nth platform request gets a 429 (0: never; default 0, with --quick 97)",
     )
     parser.add_argument("--poll-minutes", type=int, default=60, help="poll interval = one round (default 60)")
     args = parser.parse_args(argv)
     options = DemoOptions(
         out=Path(args.out),
         quick=args.quick,
-        rate_limit_every=max(0, args.rate_limit_every),
+        more=args.more,
+        rate_limit_every=max(0, args.rate_limit_every)
+        if args.rate_limit_every is not None
+        else (97 if args.quick else 0),
         poll_minutes=max(1, args.poll_minutes),
     )
     if options.quick:

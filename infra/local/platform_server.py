@@ -250,10 +250,8 @@ def _mint(platform: str, created: int, minted: set[tuple[str, str]]) -> str:
     """A time-ordered id: X snowflake (ms since 2010-11-04 << 22), Mastodon (ms << 16)."""
     for sequence in range(1 << 12):
         ms = created * 1000 + sequence // 8
-        if platform == "x":
-            value = ((ms - X_EPOCH_MS) << 22) | (1 << 17) | (sequence % 8)
-        else:
-            value = (ms << 16) | (sequence % 8)
+        x_id = ((ms - X_EPOCH_MS) << 22) | (1 << 17) | (sequence % 8)
+        value = x_id if platform == "x" else (ms << 16) | (sequence % 8)
         key = (platform, str(value))
         if key not in minted:
             minted.add(key)
@@ -546,9 +544,11 @@ class _XApi:
             elif name == "in_reply_to_tweet_id" and value:
                 tests.append(lambda i, v=value: i.parent is not None and i.parent.id == v)
             elif term.startswith("@"):
-                tests.append(lambda i, v=term[1:].lower(): v in i.mentions)
+                handle = term[1:].lower()
+                tests.append(lambda i, v=handle: v in i.mentions)
             else:
-                tests.append(lambda i, v=term.lower(): v in i.text.lower())
+                word = term.lower()
+                tests.append(lambda i, v=word: v in i.text.lower())
         pool = self.server.visible("all", "x")
         conversation = re.search(r"conversation_id:(\d+)", text)
         if conversation:

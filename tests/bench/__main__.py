@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         if code != 0:
             failed.append(name)
     if failed:
-        print(f"\nnot at target or failed: {', '.join(failed)}")
+        print(f"\nfailed: {', '.join(failed)}")
     return 1 if failed else 0
 
 

@@ -36,6 +36,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGET_MS = 300
 LAMBDA_ENV = {
     "AWS_LAMBDA_FUNCTION_NAME": "responsegap-bench",
+    # What the Lambda runtime sets. Without LAMBDA_TASK_ROOT, Powertools' Tracer disables itself
+    # (no patching) and the X-Ray SDK builds a botocore X-Ray client for its sampler (~80 ms CPU)
+    # that it never builds in Lambda: timings without it are neither Lambda's nor a lower bound.
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "bench",

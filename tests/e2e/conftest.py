@@ -22,7 +22,13 @@ REPO = Path(__file__).resolve().parents[2]
 def demo_env() -> dict[str, str]:
     env = dict(os.environ)
     # No real account can be reached, whatever the developer's shell has set.
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_SESSION_TOKEN",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ):
         env.pop(name, None)
     env["PYTHONUNBUFFERED"] = "1"  # progress lines arrive as they are printed
     return env

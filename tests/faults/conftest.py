@@ -13,10 +13,8 @@ from typing import Any
 import pytest
 
 from tests.faults.harness import FakeX, Hooks, Outcome, run
+from tests.faults.summary import pytest_runtest_logreport, pytest_terminal_summary  # noqa: F401
 
-# nodeid -> (outcome, [diff counts]); keyed, so a hook that runs twice counts once.
-_RESULTS: dict[str, tuple[str, list[dict[str, int]]]] = {}
-_PRINTED: list[bool] = []
 _REFERENCE: dict[str, Outcome] = {}
 
 
@@ -81,47 +79,3 @@ def faulty(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Outc
         return run(monkeypatch, platform, hooks, **kwargs)
 
     return build
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if "tests/faults/" not in report.nodeid.replace("\\", "/"):
-        return
-    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        outcome = "xfailed" if hasattr(report, "wasxfail") else report.outcome
-        diffs = [found for name, found in report.user_properties if name == "fault_diff"]
-        _RESULTS[report.nodeid] = (outcome, diffs)
-
-
-def summary_lines() -> list[str]:
-    counts: dict[str, int] = {}
-    total = {"comparisons": 0, "posts": 0, "lost": 0, "extra": 0, "changed": 0, "figures": 0}
-    known = []
-    for nodeid, (outcome, diffs) in sorted(_RESULTS.items()):
-        counts[outcome] = counts.get(outcome, 0) + 1
-        for found in diffs:
-            total["comparisons"] += 1
-            total["posts"] += found["posts"]
-            if outcome == "xfailed":
-                known.append(
-                    f"known (xfail, reported to the lead): {nodeid.split('::')[-1]}: {found['lost']} lost, "
-                    f"{found['changed']} altered, figures {'differ' if found['figures'] else 'equal'}"
-                )
-            else:
-                for name in ("lost", "extra", "changed", "figures"):
-                    total[name] += found[name]
-    return [
-        f"cases run: {len(_RESULTS)} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}); "
-        f"runs compared with the fault-free run: {total['comparisons']}, posts compared: {total['posts']}",
-        f"data lost: {total['lost']}; posts stored twice: {total['extra']}; "
-        f"posts altered: {total['changed']}; figure mismatches: {total['figures']}",
-        *known,
-    ]
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _RESULTS or _PRINTED:
-        return
-    _PRINTED.append(True)
-    terminalreporter.section("fault injection")
-    for line in summary_lines():
-        terminalreporter.write_line(line)

@@ -150,17 +150,56 @@ def read_twcs(
     reader): both halves then have the wrong number of fields and are skipped as
     ``broken_record``.
     """
+    intern = Interner()
     for tweet_id, author, _inbound, created_at, text, parent in _records(source, stats):
+        author, handle = intern.author(author)
         yield Post(
             platform=PLATFORM,
             post_id=tweet_id,
             author_id=author,
-            author_handle=author.lower(),
+            author_handle=handle,
             created_at=created_at,
             text=text,
             in_reply_to_id=parent,
-            mentions=mentions_in(text),
+            mentions=intern.mentions(text),
         )
+
+
+class Interner:
+    """Shares the strings and tuples that repeat from row to row, so a million posts do not
+    hold a million copies of a few thousand authors and mention lists.
+
+    The caches are bounded (cleared when full): an object seen again after a clear is a new
+    copy, which costs memory, never correctness.
+    """
+
+    __slots__ = ("_authors", "_limit", "_mentions")
+
+    def __init__(self, limit: int = 1 << 16) -> None:
+        self._limit = limit
+        self._authors: dict[str, tuple[str, str]] = {}
+        self._mentions: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def author(self, author: str) -> tuple[str, str]:
+        """(author id, lower-case handle): shared objects, the same object when they are equal."""
+        found = self._authors.get(author)
+        if found is None:
+            if len(self._authors) >= self._limit:
+                self._authors.clear()
+            handle = author.lower()
+            found = self._authors[author] = (author, author if handle == author else handle)
+        return found
+
+    def mentions(self, text: str) -> tuple[str, ...]:
+        if "@" not in text:
+            return ()
+        mentions = mentions_in(text, PLATFORM)
+        found = self._mentions.get(mentions)
+        if found is None:
+            if len(self._mentions) >= self._limit:
+                self._mentions.clear()
+            found = self._mentions[mentions] = mentions
+        return found
 
 
 _Record = tuple[str, str, bool, int, str, str | None]
@@ -237,69 +276,97 @@ def _compact_id(post_id: str) -> int | str:
     return int(post_id) if post_id.isdigit() else post_id
 
 
+_NO_ROUTES: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class TwcsIndex:
-    """What a first pass over the file keeps: brand handles and who each brand tweet replied to.
+    """What the first passes over the file keep: brand handles, threads, and their brands.
 
-    ``brand_of`` maps a brand tweet id to its brand's (lower-case) handle. ``answered_by``
-    maps a customer tweet id to the brand handles that replied to it or to a later tweet of
-    the same thread (propagated up customer-only reply chains), so routing can put every
-    tweet a brand's answer depends on into that brand's partition.
+    A *thread* is a connected set of tweets under "replies to" (a reply to a tweet missing
+    from the file still joins the others replying to it). ``routes`` puts a tweet into the
+    partition of every brand that authored, or was @mentioned by, any tweet of its thread.
+    A brand's partition is then closed under everything ``match`` looks at for that brand:
+    its customers' posts and the parents they reply to, every reply of the brand with the
+    whole chain above it, and so every post the brand's template count sees. So ``match``
+    over one partition judges that partition's brand exactly as ``match`` over the file.
+
+    ``first_created`` and ``last_created`` are the oldest and newest ``created_at`` read.
     """
 
     brands: dict[str, str] = field(default_factory=dict)  # lower handle -> author_id as written
-    brand_of: dict[int | str, str] = field(default_factory=dict)
-    answered_by: dict[int | str, frozenset[str] | str] = field(default_factory=dict)
+    first_created: int | None = None
+    last_created: int | None = None
+    # union-find over tweet ids: id -> an id of the same thread (absent: the id is its root)
+    up: dict[int | str, int | str] = field(default_factory=dict)
+    # thread root -> handles of the brands in that thread (absent: none)
+    tags: dict[int | str, frozenset[str]] = field(default_factory=dict)
 
-    def routes(self, post: Post) -> set[str]:
+    def thread(self, post_id: str) -> int | str:
+        """The root id of the thread ``post_id`` belongs to."""
+        return _find(self.up, _compact_id(post_id))
+
+    def routes_of(self, post_id: str) -> frozenset[str]:
+        """Lower-case brand handles whose partitions the tweet ``post_id`` belongs to."""
+        return self.tags.get(_find(self.up, _compact_id(post_id)), _NO_ROUTES)
+
+    def routes(self, post: Post) -> frozenset[str]:
         """Lower-case brand handles whose partitions ``post`` belongs to."""
-        # A brand's own tweet may address another brand too; the engine judges it like any
-        # customer post there, so it goes to every partition it could count in.
-        out = {m for m in post.mentions if m in self.brands}
-        if post.author_handle in self.brands:
-            out.add(post.author_handle)
-        if post.in_reply_to_id is not None:
-            owner = self.brand_of.get(_compact_id(post.in_reply_to_id))
-            if owner is not None:
-                out.add(owner)
-        answered = self.answered_by.get(_compact_id(post.post_id))
-        if answered is not None:
-            out.update((answered,) if isinstance(answered, str) else answered)
-        return out
+        return self.routes_of(post.post_id)
+
+
+def _find(up: dict[int | str, int | str], node: int | str) -> int | str:
+    root = node
+    while (nxt := up.get(root)) is not None:
+        root = nxt
+    while node != root:  # path compression: a second look-up is one step
+        nxt = up[node]
+        up[node] = root
+        node = nxt
+    return root
 
 
 def index_twcs(source: str | os.PathLike[str], stats: ReadStats | None = None) -> TwcsIndex:
-    """First streaming pass: brand handles, brand tweet owners, and brand answers up threads."""
+    """Two streaming passes: brands and threads first, then which brands each thread holds.
+
+    Only ids (as ints) and a few shared frozensets are kept, never a post.
+    """
     index = TwcsIndex()
-    customer_parent: dict[int | str, int | str] = {}
-    brand_replies: list[tuple[int | str, str]] = []
-    for tweet_id, author, inbound, _created_at, _text, parent in _records(source, stats):
-        key = _compact_id(tweet_id)
+    up = index.up
+    first = last = None
+    for tweet_id, author, inbound, created_at, _text, parent in _records(source, stats):
         if not inbound:
-            handle = author.lower()
-            index.brands.setdefault(handle, author)
-            index.brand_of[key] = handle
-            if parent is not None:
-                brand_replies.append((_compact_id(parent), handle))
-        elif parent is not None:
-            customer_parent[key] = _compact_id(parent)
-    for parent, handle in brand_replies:
-        node: int | str | None = parent
-        seen = 0
-        while node is not None and node not in index.brand_of and seen < 10_000:
-            seen += 1
-            current = index.answered_by.get(node)
-            if current is None:
-                index.answered_by[node] = handle
-            elif isinstance(current, str):
-                if current == handle:
-                    break
-                index.answered_by[node] = frozenset((current, handle))
-            elif handle in current:
-                break
-            else:
-                index.answered_by[node] = current | {handle}
-            node = customer_parent.get(node)
+            index.brands.setdefault(author.lower(), author)
+        if first is None or created_at < first:
+            first = created_at
+        if last is None or created_at > last:
+            last = created_at
+        if parent is not None:
+            a, b = _find(up, _compact_id(tweet_id)), _find(up, _compact_id(parent))
+            if a != b:
+                up[a] = b
+    index.first_created, index.last_created = first, last
+    for node in up:  # every id straight to its root: one step from now on, shared root objects
+        up[node] = _find(up, node)
+
+    # The engine's brands are these handles (see _brands): a tweet is a brand's when its
+    # author is that handle, inbound or not.
+    handles = frozenset(p.handle for b in _brands(index.brands) for p in b.profiles)
+    shared: dict[frozenset[str], frozenset[str]] = {}
+    tags = index.tags
+    for tweet_id, author, _inbound, _created_at, text, _parent in _records(source, None):
+        handle = author.lower()
+        found = [handle] if handle in handles else []
+        if "@" in text:
+            found.extend(m for m in mentions_in(text, PLATFORM) if m in handles)
+        if not found:
+            continue
+        root = _find(up, _compact_id(tweet_id))
+        old = tags.get(root)
+        if old is not None and old.issuperset(found):
+            continue
+        new = frozenset(found) if old is None else old.union(found)
+        tags[root] = shared.setdefault(new, new)
     return index
 
 
@@ -320,14 +387,23 @@ def _brands(handles: dict[str, str]) -> list[Brand]:
     return brands
 
 
+def records_twcs(
+    source: str | os.PathLike[str] | IO[str] | IO[bytes], stats: ReadStats | None = None
+) -> Iterator[_Record]:
+    """``(tweet_id, author_id, inbound, created_at, text, parent_id)`` of every readable row:
+    what ``read_twcs`` makes posts of, for callers that keep less than a post."""
+    return _records(source, stats)
+
+
 def load_twcs(
     source: str | os.PathLike[str], stats: ReadStats | None = None
 ) -> tuple[list[Post], list[Brand]]:
     """All posts and the brands, in one pass (for the engine, which needs the whole set anyway)."""
     posts: list[Post] = []
     brand_handles: dict[str, str] = {}
+    intern = Interner()
     for tweet_id, author, inbound, created_at, text, parent in _records(source, stats):
-        handle = author.lower()
+        author, handle = intern.author(author)
         if not inbound:
             brand_handles.setdefault(handle, author)
         posts.append(
@@ -339,7 +415,7 @@ def load_twcs(
                 created_at=created_at,
                 text=text,
                 in_reply_to_id=parent,
-                mentions=mentions_in(text),
+                mentions=intern.mentions(text),
             )
         )
     return posts, _brands(brand_handles)

@@ -168,13 +168,13 @@ class PlatformHttp:
                 continue
             if status >= 400:
                 raise MalformedPayload(
-                    self.profile_key, f"HTTP {status} from {_safe_url(url)}: {_snippet(response)}"
+                    self.profile_key, f"HTTP {status} from {_safe_url(url)}: {_snippet(response, kwargs)}"
                 )
             try:
                 return response.json()
             except ValueError as error:
                 raise MalformedPayload(
-                    self.profile_key, f"{_safe_url(url)} did not return JSON: {_snippet(response)}"
+                    self.profile_key, f"{_safe_url(url)} did not return JSON: {_snippet(response, kwargs)}"
                 ) from error
         raise PlatformUnavailable(self.profile_key, f"{last_problem} after {self.max_attempts} attempts")
 
@@ -201,6 +201,31 @@ def _safe_url(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def _snippet(response: requests.Response) -> str:
-    text = response.text[:200].replace("\n", " ")
+_SECRET_FIELD = ("token", "secret", "password", "key", "authorization", "code", "jwt")
+
+
+def _request_secrets(request_kwargs: Mapping[str, Any]) -> set[str]:
+    """Credential values sent with a request, so an error body that echoes one can be cleaned."""
+    found: set[str] = set()
+    for part in ("headers", "params", "data", "json"):
+        values = request_kwargs.get(part)
+        if not isinstance(values, Mapping):
+            continue
+        for name, value in values.items():
+            if isinstance(value, str) and any(word in str(name).lower() for word in _SECRET_FIELD):
+                found.add(value)
+                found.update(piece for piece in value.split() if len(piece) >= 8)  # "Bearer <token>"
+    auth = request_kwargs.get("auth")
+    if isinstance(auth, tuple):
+        found.update(str(v) for v in auth if v)
+    return {value for value in found if len(value) >= 6}
+
+
+def _snippet(response: requests.Response, request_kwargs: Mapping[str, Any] | None = None) -> str:
+    """The start of an error body, for the message. Platforms sometimes echo the request back,
+    so every credential sent with it is blanked out before the body is quoted."""
+    text = response.text[:400]
+    for secret in sorted(_request_secrets(request_kwargs or {}), key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    text = " ".join(text.split())[:200]
     return text if text else "(empty body)"

@@ -151,7 +151,7 @@ class XConnector:
             f.text(m, "username", f"{where}.entities.mentions[]").lower()
             for m in f.items(entities, "mentions", f"{where}.entities", required=False)
         ]
-        mentions += mentions_in(text)
+        mentions += mentions_in(text, "x")
         # A quote of a brand post comments on the brand's content: addressed to the profile.
         if (
             quoted

@@ -66,6 +66,11 @@ def body_fingerprint(text: str) -> str:
 
 
 def human_signature(text: str) -> str | None:
+    # Both signature forms need a '^' somewhere or a dash near the end: checking that first
+    # spares the regex for most replies.
+    tail = text[-32:]
+    if "^" not in text and "-" not in tail and "–" not in tail and "—" not in tail and "~" not in tail:
+        return None
     match = _SIGNATURE.search(text)
     return match.group(0).strip() if match else None
 
@@ -98,7 +103,13 @@ def classify(
     if template_customers >= policy.template_min_customers:
         reasons.append(f"same text sent to {template_customers} different customers")
         circumstantial += 1
-    if seconds_after_parent is not None and seconds_after_parent < fastest_human_seconds(text, policy):
+    if (
+        seconds_after_parent is not None
+        # Cleaning never lengthens the text, so a reply slower than this upper bound cannot
+        # be "too fast" and the regex is skipped: most replies come minutes later.
+        and seconds_after_parent < policy.read_seconds + len(text) / policy.typing_chars_per_second
+        and seconds_after_parent < fastest_human_seconds(text, policy)
+    ):
         reasons.append(
             f"replied {seconds_after_parent} s after the post, faster than a person can read and type"
         )

@@ -3,11 +3,16 @@
 ``match`` is a pure function of the *set* of posts it is given: duplicates collapse on
 ``(platform, post_id)`` and the result never depends on the order posts arrived in, so a
 reply seen before its post, or a post seen twice, changes nothing.
+
+Weekly reports run this over a million posts inside one Lambda invocation, so the loops
+below avoid building a tuple or an object per post where a dictionary lookup will do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from responsegap.domain.automation import HUMAN, AutomationPolicy, Verdict, body_fingerprint, classify
@@ -16,6 +21,8 @@ from responsegap.domain.model import Brand, Post
 OPENER = "opener"
 FOLLOWUP = "followup"
 _MAX_THREAD_DEPTH = 10_000
+
+Owner = tuple[str, str]  # (brand_id, profile_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +37,16 @@ class Response:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
-    """One customer post as judged for one brand."""
+    """One customer post as judged for one brand. Treat as read-only once returned."""
 
     post: Post
     brand_id: str
     profile_key: str
     kind: str
-    first_response: Response | None
-    first_human_response: Response | None
+    first_response: Response | None = None
+    first_human_response: Response | None = None
 
     @property
     def answered(self) -> bool:
@@ -47,47 +54,112 @@ class Outcome:
 
 
 class _Accounts:
-    """Brand accounts by platform, looked up by handle or by platform id."""
+    """Brand accounts per platform, looked up by lower-case handle or by platform id."""
 
     def __init__(self, brands: Sequence[Brand]) -> None:
-        # (platform, handle-or-id) -> (brand_id, profile_key)
-        self.by_handle: dict[tuple[str, str], tuple[str, str]] = {}
-        self.by_id: dict[tuple[str, str], tuple[str, str]] = {}
-        self.bots: set[tuple[str, str]] = set()
+        self.handles: dict[str, dict[str, Owner]] = {}
+        self.ids: dict[str, dict[str, Owner]] = {}
+        self.bots: dict[str, set[str]] = {}
         for brand in brands:
             first_on: dict[str, str] = {}
             for profile in brand.profiles:
                 owner = (brand.brand_id, profile.key)
                 first_on.setdefault(profile.platform, profile.key)
-                self.by_handle.setdefault((profile.platform, profile.handle), owner)
+                self.handles.setdefault(profile.platform, {}).setdefault(profile.handle, owner)
                 if profile.account_id:
-                    self.by_id.setdefault((profile.platform, profile.account_id), owner)
+                    self.ids.setdefault(profile.platform, {}).setdefault(profile.account_id, owner)
             for bot in brand.bot_accounts:
                 platform, _, handle = bot.partition(":")
                 handle = handle.lower().lstrip("@")
-                profile_key = first_on.get(platform, f"{platform}#{handle}")
-                self.by_handle.setdefault((platform, handle), (brand.brand_id, profile_key))
-                self.bots.add((platform, handle))
+                owner = (brand.brand_id, first_on.get(platform, f"{platform}#{handle}"))
+                self.handles.setdefault(platform, {}).setdefault(handle, owner)
+                self.bots.setdefault(platform, set()).add(handle)
 
-    def owner(self, post: Post) -> tuple[str, str] | None:
-        found = self.by_handle.get((post.platform, post.author_handle))
-        if found is None and self.by_id and post.author_id:
-            found = self.by_id.get((post.platform, post.author_id))
-        return found
 
-    def owner_of_account(self, platform: str, account: str) -> tuple[str, str] | None:
-        return self.by_id.get((platform, account)) or self.by_handle.get((platform, account.lower()))
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A run allocates millions of objects that all live to its end; letting the cyclic
+    collector walk them again and again costs a third of the time and frees nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _index(posts: Iterable[Post]) -> dict[str, dict[str, Post]]:
+    """platform -> post_id -> post, one per id; of two differing copies the choice is fixed."""
+    tables: dict[str, dict[str, Post]] = {}
+    for post in posts:
+        table = tables.get(post.platform)
+        if table is None:
+            table = tables[post.platform] = {}
+        seen = table.setdefault(post.post_id, post)
+        if seen is not post and seen != post and version_rank(post) > version_rank(seen):
+            table[post.post_id] = post
+    return tables
 
 
 def dedupe(posts: Iterable[Post]) -> dict[tuple[str, str], Post]:
     """One post per ``(platform, post_id)``; of two differing copies the choice is fixed, not first-seen."""
-    by_key: dict[tuple[str, str], Post] = {}
-    for post in posts:
-        key = (post.platform, post.post_id)
-        seen = by_key.get(key)
-        if seen is None or (seen != post and _version_rank(post) > _version_rank(seen)):
-            by_key[key] = post
-    return by_key
+    return {(p, i): post for p, table in _index(posts).items() for i, post in table.items()}
+
+
+def version_rank(post: Post) -> tuple:
+    """METRICS choice 7: of two versions of one post, the larger of these wins."""
+    return (post.text, post.in_reply_to_id or "", post.application or "", post.url or "", post.created_at)
+
+
+def _owners(table: dict[str, Post], handles: dict[str, Owner], ids: dict[str, Owner]) -> dict[str, Owner]:
+    """post_id -> owner, for the brand posts of one platform."""
+    owners: dict[str, Owner] = {}
+    for post_id, post in table.items():
+        owner = handles.get(post.author_handle)
+        if owner is None and ids:
+            owner = ids.get(post.author_id)
+        if owner is not None:
+            owners[post_id] = owner
+    return owners
+
+
+def _attribute_platform(
+    table: dict[str, Post],
+    owners: dict[str, Owner],
+    handles: dict[str, Owner],
+    ids: dict[str, Owner],
+    slots: dict[str, dict[int, Outcome]],
+) -> None:
+    """An :class:`Outcome` per customer post and brand, per METRICS.md 'Things', into ``slots``."""
+    for post_id, post in table.items():
+        own = owners.get(post_id)
+        own_brand = own[0] if own is not None else None
+        parent_owner = None
+        parent_id = post.in_reply_to_id
+        if parent_id is not None:
+            if parent_id in table:
+                parent_owner = owners.get(parent_id)
+            elif post.in_reply_to_author_id:
+                account = post.in_reply_to_author_id
+                parent_owner = ids.get(account) or handles.get(account.lower())
+        if parent_owner is not None and parent_owner[0] != own_brand:
+            brand_id = parent_owner[0]
+            slots[brand_id][id(post)] = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
+            continue
+        judged: set[str] | None = None
+        for handle in post.mentions:
+            owner = handles.get(handle)
+            if owner is None or owner[0] == own_brand:
+                continue
+            brand_id = owner[0]
+            if judged is None:
+                judged = {brand_id}
+            elif brand_id in judged:
+                continue
+            else:
+                judged.add(brand_id)
+            slots[brand_id][id(post)] = Outcome(post, brand_id, owner[1], OPENER)
 
 
 def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post, str, str, str]]:
@@ -96,13 +168,13 @@ def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post
     Used at ingest to decide which stored posts start out waiting for an answer.
     """
     accounts = _Accounts(brands)
-    by_key = dedupe(posts)
-    owner_of = {key: owner for key, post in by_key.items() if (owner := accounts.owner(post)) is not None}
-    return [(by_key[key], b, p, kind) for key, b, p, kind in _attribute(by_key, owner_of, accounts)]
-
-
-def _version_rank(post: Post) -> tuple:
-    return (post.text, post.in_reply_to_id or "", post.application or "", post.url or "", post.created_at)
+    slots: dict[str, dict[int, Outcome]] = {brand.brand_id: {} for brand in brands}
+    for platform, table in _index(posts).items():
+        handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
+        _attribute_platform(table, _owners(table, handles, ids), handles, ids, slots)
+    found = [(o.post, o.brand_id, o.profile_key, o.kind) for brand in slots.values() for o in brand.values()]
+    found.sort(key=lambda row: (row[0].created_at, row[0].post_id, row[1]))
+    return found
 
 
 def match(
@@ -118,85 +190,73 @@ def match(
     """
     policy = policy or AutomationPolicy()
     accounts = _Accounts(brands)
-    extra_apps = {brand.brand_id: frozenset(a.lower() for a in brand.automation_apps) for brand in brands}
-    by_key = dedupe(posts)
+    policies = {
+        brand.brand_id: _with_apps(policy, brand.automation_apps) if brand.automation_apps else policy
+        for brand in brands
+    }
+    with _collector_paused():
+        slots: dict[str, dict[int, Outcome]] = {brand.brand_id: {} for brand in brands}
+        verdicts: dict[int, Verdict] = {}
+        for platform, table in _index(posts).items():
+            handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
+            owners = _owners(table, handles, ids)
+            _attribute_platform(table, owners, handles, ids, slots)
+            _answer_platform(table, owners, slots, verdicts, accounts.bots.get(platform, set()), as_of, policies)
+        outcomes = [outcome for brand in slots.values() for outcome in brand.values()]
+        for outcome in outcomes:
+            _settle(outcome, verdicts)
+        outcomes.sort(key=_outcome_order)
+    return outcomes
 
-    owner_of: dict[tuple[str, str], tuple[str, str]] = {}
-    for key, post in by_key.items():
-        owner = accounts.owner(post)
-        if owner is not None:
-            owner_of[key] = owner
 
-    attributions = _attribute(by_key, owner_of, accounts)
-    if not attributions:
-        return []
-    # (platform, customer post id, brand_id) -> [first reply, first human reply]; only the
-    # customer posts of that brand get a slot, so a missing slot means "not ours to answer".
-    firsts: dict[tuple[str, str, str], list] = {(k[0], k[1], b): [None, None] for k, b, _, _ in attributions}
+def _answer_platform(
+    table: dict[str, Post],
+    owners: dict[str, Owner],
+    slots: dict[str, dict[int, Outcome]],
+    verdicts: dict[int, Verdict],
+    bots: set[str],
+    as_of: int,
+    policies: dict[str, AutomationPolicy],
+) -> None:
+    """Walk up from every brand reply and keep, per customer post, the earliest answers.
 
-    fingerprints: dict[tuple[str, str], str] = {}
-    template_customers = _template_customers(by_key, owner_of, fingerprints)
-    verdicts: dict[tuple[str, str], Verdict] = {}
-
-    for key, owner in owner_of.items():
-        reply = by_key[key]
+    While matching, ``first_response``/``first_human_response`` hold the answering brand
+    *post*; :func:`_settle` turns them into :class:`Response` objects.
+    """
+    fingerprints, template_customers = _templates(table, owners, policies)
+    for post_id, owner in owners.items():
+        reply = table[post_id]
         parent_id = reply.in_reply_to_id
         created = reply.created_at
         if parent_id is None or created > as_of:
             continue
-        platform = reply.platform
-        parent = by_key.get((platform, parent_id))
-        if parent is None:
+        parent = table.get(parent_id)
+        brand_slots = slots.get(owner[0])
+        if parent is None or not brand_slots:
             continue
-        brand_id = owner[0]
         author = parent.author_id
         verdict = None
         node: Post | None = parent
         for _ in range(_MAX_THREAD_DEPTH):
             if node.author_id == author and created > node.created_at:
-                slot = firsts.get((platform, node.post_id, brand_id))
-                if slot is not None:
+                outcome = brand_slots.get(id(node))
+                if outcome is not None:
                     if verdict is None:
-                        verdict = verdicts.get(key)
+                        verdict = verdicts.get(id(reply))
                         if verdict is None:
-                            verdict = verdicts[key] = _classify(
-                                reply,
-                                parent,
-                                brand_id,
-                                accounts,
-                                template_customers,
-                                fingerprints[key],
-                                policy,
-                                extra_apps,
+                            verdict = verdicts[id(reply)] = _classify(
+                                reply, parent, owner[0], bots, template_customers, fingerprints, policies
                             )
-                    if _earlier(reply, slot[0]):
-                        slot[0] = reply
-                    if not verdict.automated and _earlier(reply, slot[1]):
-                        slot[1] = reply
-            if node.in_reply_to_id is None:
+                    if _earlier(reply, outcome.first_response):  # type: ignore[arg-type]
+                        outcome.first_response = reply  # type: ignore[assignment]
+                    if not verdict.automated and _earlier(reply, outcome.first_human_response):  # type: ignore[arg-type]
+                        outcome.first_human_response = reply  # type: ignore[assignment]
+            next_id = node.in_reply_to_id
+            if next_id is None:
                 break
-            node = by_key.get((platform, node.in_reply_to_id))
+            node = table.get(next_id)
             if node is None:
                 break
-
-    outcomes = []
-    for key, brand_id, profile_key, kind in attributions:
-        post = by_key[key]
-        first_reply, human_reply = firsts[(key[0], key[1], brand_id)]
-        first = human = None
-        if first_reply is not None:
-            first = _response(post, first_reply, verdicts[first_reply.key])
-            if human_reply is first_reply:
-                human = first
-            elif human_reply is not None:
-                human = _response(post, human_reply, verdicts[human_reply.key])
-        outcomes.append(Outcome(post, brand_id, profile_key, kind, first, human))
-    outcomes.sort(key=_outcome_order)
-    return outcomes
-
-
-def _outcome_order(outcome: Outcome) -> tuple[int, str, str]:
-    return (outcome.post.created_at, outcome.post.post_id, outcome.brand_id)
 
 
 def _earlier(reply: Post, current: Post | None) -> bool:
@@ -206,87 +266,100 @@ def _earlier(reply: Post, current: Post | None) -> bool:
     return reply.created_at == current.created_at and reply.post_id < current.post_id
 
 
-def _attribute(
-    by_key: dict[tuple[str, str], Post],
-    owner_of: dict[tuple[str, str], tuple[str, str]],
-    accounts: _Accounts,
-) -> list[tuple[tuple[str, str], str, str, str]]:
-    """(post key, brand_id, profile_key, kind) for every customer post, per METRICS.md 'Things'."""
-    out = []
-    for key, post in by_key.items():
-        own_brand = owner_of.get(key, (None, None))[0]
-        parent_owner = None
-        if post.in_reply_to_id is not None:
-            parent_key = (post.platform, post.in_reply_to_id)
-            if parent_key in by_key:
-                parent_owner = owner_of.get(parent_key)
-            elif post.in_reply_to_author_id:
-                parent_owner = accounts.owner_of_account(post.platform, post.in_reply_to_author_id)
-        if parent_owner is not None and parent_owner[0] != own_brand:
-            out.append((key, parent_owner[0], parent_owner[1], FOLLOWUP))
-            continue
-        if not post.mentions:
-            continue
-        seen_brands = set()
-        for handle in post.mentions:
-            owner = accounts.by_handle.get((post.platform, handle))
-            if owner is None or owner[0] == own_brand or owner[0] in seen_brands:
-                continue
-            seen_brands.add(owner[0])
-            out.append((key, owner[0], owner[1], OPENER))
-    return out
+def _settle(outcome: Outcome, verdicts: dict[int, Verdict]) -> None:
+    first: Post | None = outcome.first_response  # type: ignore[assignment]
+    if first is None:
+        return
+    human: Post | None = outcome.first_human_response  # type: ignore[assignment]
+    created = outcome.post.created_at
+    outcome.first_response = response = _response(created, first, verdicts[id(first)])
+    if human is first:
+        outcome.first_human_response = response
+    elif human is not None:
+        outcome.first_human_response = _response(created, human, verdicts[id(human)])
 
 
-def _template_customers(
-    by_key: dict[tuple[str, str], Post],
-    owner_of: dict[tuple[str, str], tuple[str, str]],
-    fingerprints: dict[tuple[str, str], str],
-) -> dict[tuple[str, str], int]:
-    """(brand_id, body fingerprint) -> how many different customers got that body.
+def _outcome_order(outcome: Outcome) -> tuple[int, str, str]:
+    return (outcome.post.created_at, outcome.post.post_id, outcome.brand_id)
 
-    Fills ``fingerprints`` (reply key -> fingerprint) so classification need not redo it.
-    """
+
+def _templates(
+    table: dict[str, Post], owners: dict[str, Owner], policies: dict[str, AutomationPolicy]
+) -> tuple[dict[int, str], dict[tuple[str, str], int]]:
+    """Body fingerprint per brand reply, and (brand_id, fingerprint) -> how many different
+    customers got that body."""
+    fingerprints: dict[int, str] = {}
     customers: dict[tuple[str, str], set[str]] = {}
-    for key, (brand_id, _) in owner_of.items():
-        reply = by_key[key]
-        if reply.in_reply_to_id is None:
+    by_body: dict[str, str] = {}  # replies are mostly "@customer <template>": one regex per template
+    for post_id, (brand_id, _) in owners.items():
+        reply = table[post_id]
+        parent_id = reply.in_reply_to_id
+        if parent_id is None:
             continue
-        parent = by_key.get((reply.platform, reply.in_reply_to_id))
+        parent = table.get(parent_id)
         customer = parent.author_id if parent is not None else reply.in_reply_to_author_id
         if not customer:
             continue
-        fingerprint = fingerprints[key] = body_fingerprint(reply.text)
-        customers.setdefault((brand_id, fingerprint), set()).add(customer)
-    return {k: len(v) for k, v in customers.items()}
+        body = _without_leading_mentions(reply.text)
+        fingerprint = by_body.get(body)
+        if fingerprint is None:
+            fingerprint = by_body[body] = body_fingerprint(body)
+        fingerprints[id(reply)] = fingerprint
+        seen = customers.get((brand_id, fingerprint))
+        if seen is None:
+            customers[(brand_id, fingerprint)] = {customer}
+        else:
+            seen.add(customer)
+    return fingerprints, {key: len(value) for key, value in customers.items()}
+
+
+def _without_leading_mentions(text: str) -> str:
+    """``text`` without its leading ``@handle`` tokens and the spaces after them.
+
+    body_fingerprint removes such a token whole, and the spaces after it, and nothing in it
+    looks behind, so the fingerprint of the rest equals that of the whole text: replies that
+    differ only in whom they address then share one fingerprint computation.
+    """
+    start = 0
+    while text.startswith("@", start):
+        space = text.find(" ", start)
+        token = text[start + 1 : space]
+        if space < 0 or not token or not token.isascii() or not token.replace("_", "a").isalnum():
+            break
+        start = space + 1
+        while text.startswith(" ", start):
+            start += 1
+    return text[start:]
+
+
+def _with_apps(policy: AutomationPolicy, apps: Sequence[str]) -> AutomationPolicy:
+    return AutomationPolicy(
+        policy.template_min_customers,
+        policy.template_min_length,
+        policy.read_seconds,
+        policy.typing_chars_per_second,
+        policy.extra_apps | frozenset(a.lower() for a in apps),
+    )
 
 
 def _classify(
     reply: Post,
     parent: Post,
     brand_id: str,
-    accounts: _Accounts,
+    bots: set[str],
     template_customers: dict[tuple[str, str], int],
-    fingerprint: str,
-    policy: AutomationPolicy,
-    extra_apps: dict[str, frozenset[str]],
+    fingerprints: dict[int, str],
+    policies: dict[str, AutomationPolicy],
 ) -> Verdict:
-    if extra_apps.get(brand_id):
-        policy = AutomationPolicy(
-            policy.template_min_customers,
-            policy.template_min_length,
-            policy.read_seconds,
-            policy.typing_chars_per_second,
-            policy.extra_apps | extra_apps[brand_id],
-        )
+    policy = policies[brand_id]
+    fingerprint = fingerprints.get(id(reply), "")
     reused = (
-        template_customers.get((brand_id, fingerprint), 0)
-        if len(fingerprint) >= policy.template_min_length
-        else 0
+        template_customers.get((brand_id, fingerprint), 0) if len(fingerprint) >= policy.template_min_length else 0
     )
     verdict = classify(
         reply.text,
         reply.application,
-        is_bot_account=(reply.platform, reply.author_handle) in accounts.bots,
+        is_bot_account=reply.author_handle in bots,
         seconds_after_parent=reply.created_at - parent.created_at,
         template_customers=reused,
         policy=policy,
@@ -294,12 +367,12 @@ def _classify(
     return verdict if verdict.automated else HUMAN
 
 
-def _response(customer_post: Post, reply: Post, verdict: Verdict) -> Response:
+def _response(customer_created_at: int, reply: Post, verdict: Verdict) -> Response:
     return Response(
-        post_id=reply.post_id,
-        created_at=reply.created_at,
-        seconds=reply.created_at - customer_post.created_at,
-        automated=verdict.automated,
-        reasons=verdict.reasons,
-        url=reply.url,
+        reply.post_id,
+        reply.created_at,
+        reply.created_at - customer_created_at,
+        verdict.automated,
+        verdict.reasons,
+        reply.url,
     )

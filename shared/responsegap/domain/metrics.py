@@ -32,41 +32,6 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-class _Facts:
-    """What the figures need from one outcome, worked out once for all the tallies it feeds."""
-
-    __slots__ = (
-        "answered",
-        "business_seconds",
-        "first_seconds",
-        "followup",
-        "hour",
-        "human_seconds",
-        "in_hours",
-        "reasons",
-        "weekday",
-        "within_sla",
-    )
-
-    def __init__(self, outcome: Outcome, profile: Profile, calendar: BusinessCalendar) -> None:
-        self.followup = outcome.kind == FOLLOWUP
-        first = outcome.first_response
-        self.answered = first is not None
-        if self.followup:
-            return
-        created = outcome.post.created_at
-        self.in_hours = calendar.is_open(created)
-        if first is None:
-            _, self.weekday, self.hour = calendar.local(created)
-            return
-        self.first_seconds = first.seconds
-        self.business_seconds = calendar.business_seconds(created, first.created_at)
-        self.reasons = tuple(c for c in map(reason_category, first.reasons) if c) if first.automated else None
-        human = outcome.first_human_response
-        self.human_seconds = human.seconds if human is not None else None
-        self.within_sla = human is not None and human.seconds <= profile.sla_seconds
-
-
 class _Tally:
     """Running figures for one group of outcomes (a profile, a brand or everything)."""
 
@@ -97,32 +62,61 @@ class _Tally:
         self.reasons: dict[str, int] = {}
         self.grid = [[0] * 24 for _ in range(7)]
 
-    def add(self, facts: _Facts) -> None:
-        if facts.followup:
+    def add(self, outcome: Outcome, sla_seconds: int, calendar: BusinessCalendar) -> None:
+        first = outcome.first_response
+        if outcome.kind == FOLLOWUP:
             self.followups += 1
-            if facts.answered:
+            if first is not None:
                 self.followups_answered += 1
             return
         self.openers += 1
-        if facts.in_hours:
+        created = outcome.post.created_at
+        opened = calendar.is_open(created)
+        if opened:
             self.in_hours += 1
-        if not facts.answered:
-            self.grid[facts.weekday][facts.hour] += 1
+        if first is None:
+            _, weekday, hour = calendar.local(created)
+            self.grid[weekday][hour] += 1
             return
         self.answered += 1
-        if facts.in_hours:
+        if opened:
             self.in_hours_answered += 1
-        self.first.append(facts.first_seconds)
-        self.business.append(facts.business_seconds)
-        if facts.reasons is not None:
+        self.first.append(first.seconds)
+        self.business.append(calendar.business_seconds(created, first.created_at))
+        if first.automated:
             self.automated += 1
-            for category in facts.reasons:
-                self.reasons[category] = self.reasons.get(category, 0) + 1
-        if facts.human_seconds is not None:
+            for reason in first.reasons:
+                category = reason_category(reason)
+                if category:
+                    self.reasons[category] = self.reasons.get(category, 0) + 1
+        human = outcome.first_human_response
+        if human is not None:
             self.by_human += 1
-            self.human.append(facts.human_seconds)
-            if facts.within_sla:
+            self.human.append(human.seconds)
+            if human.seconds <= sla_seconds:
                 self.within_sla += 1
+
+    def merge(self, other: _Tally) -> None:
+        for name in (
+            "openers",
+            "answered",
+            "by_human",
+            "within_sla",
+            "followups",
+            "followups_answered",
+            "automated",
+            "in_hours",
+            "in_hours_answered",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.first.extend(other.first)
+        self.human.extend(other.human)
+        self.business.extend(other.business)
+        for category, count in other.reasons.items():
+            self.reasons[category] = self.reasons.get(category, 0) + count
+        for row, other_row in zip(self.grid, other.grid, strict=True):
+            for hour, count in enumerate(other_row):
+                row[hour] += count
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -168,13 +162,18 @@ def report(
     calendars = {key: calendar(p.timezone, p.business_hours) for key, p in profiles.items()}
     for outcome in outcomes:
         key = outcome.profile_key
-        profile = profiles.get(key)
-        if profile is None or outcome.post.created_at not in period_of[key]:
+        period_of_profile = period_of.get(key)
+        if period_of_profile is None or not (
+            period_of_profile.start <= outcome.post.created_at < period_of_profile.end
+        ):
             continue
-        facts = _Facts(outcome, profile, calendars[key])
-        per_profile[key].add(facts)
-        per_brand[outcome.brand_id].add(facts)
-        overall.add(facts)
+        per_profile[key].add(outcome, profiles[key].sla_seconds, calendars[key])
+    # Every outcome belongs to one profile of its own brand, so brand and overall figures
+    # are the profiles' tallies put together: the values are pooled, never averaged.
+    for brand in brands:
+        for profile in brand.profiles:
+            per_brand[brand.brand_id].merge(per_profile[profile.key])
+        overall.merge(per_brand[brand.brand_id])
 
     starts = [p.start for p in period_of.values()]
     ends = [p.end for p in period_of.values()]

@@ -23,6 +23,9 @@ PLATFORMS: tuple[str, ...] = (
 
 _HANDLE = re.compile(r"^[a-z0-9_.:@\-]{1,190}$")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?)")
+# X handles are letters, digits and '_' only: "@AmericanAir.thanks" mentions @AmericanAir.
+_MENTION_WORD = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,50})")
+_WORD_HANDLE_PLATFORMS = frozenset({"x", "twcs"})
 
 
 class ConfigError(ValueError):
@@ -34,10 +37,14 @@ def normalise_handle(handle: str) -> str:
     return handle.strip().lstrip("@").lower()
 
 
-def mentions_in(text: str) -> tuple[str, ...]:
-    """Lower-cased @handles in the order they appear, each once."""
+def mentions_in(text: str, platform: str | None = None) -> tuple[str, ...]:
+    """Lower-cased @handles in the order they appear, each once.
+
+    Handles may hold '.' and '-' (Bluesky, Instagram, YouTube) except on X and its archive.
+    """
+    pattern = _MENTION_WORD if platform in _WORD_HANDLE_PLATFORMS else _MENTION
     seen: dict[str, None] = {}
-    for match in _MENTION.finditer(text):
+    for match in pattern.finditer(text):
         seen.setdefault(match.group(1).lower(), None)
     return tuple(seen)
 

@@ -25,7 +25,7 @@ from responsegap.store.items import (
     Item,
     body_hash,
     content_values,
-    item_to_post,
+    items_to_posts,
     open_pk,
     post_sk,
     post_to_item,
@@ -348,7 +348,7 @@ class PostStore:
                 ":hi": {"S": sk_upper_exclusive(end)},
             },
         )
-        return (item_to_post(item) for item in items)
+        return items_to_posts(items)
 
     def posts_for_week(self, profile_key: str, start: int, end: int) -> Iterator[Post]:
         return self.posts_between(profile_key, start, end)
@@ -360,7 +360,7 @@ class PostStore:
             KeyConditionExpression="open_pk = :pk",
             ExpressionAttributeValues={":pk": {"S": open_pk(profile_key)}},
         )
-        return (item_to_post(item) for item in items)
+        return items_to_posts(items)
 
     def close_open(self, profile_key: str, post: Post, status: str) -> bool:
         """Take ``post`` off the open index with ``status``; False when it was no longer open."""

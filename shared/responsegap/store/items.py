@@ -7,8 +7,10 @@ may not exceed 400 KB and one oversized post must never fail a whole batch.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from responsegap.domain.model import Post
@@ -150,21 +152,78 @@ def post_to_item(
 
 
 def item_to_post(item: Item) -> Post:
-    def optional(name: str) -> str | None:
-        value = item.get(name)
-        return None if value is None else value["S"]
+    """One item back to its ``Post`` (for many items, :func:`items_to_posts` is cheaper)."""
+    return next(items_to_posts((item,)))
 
-    return Post(
-        platform=item["platform"]["S"],
-        post_id=item["post_id"]["S"],
-        author_id=item["author_id"]["S"],
-        author_handle=item["author_handle"]["S"],
-        created_at=int(item["created_at"]["N"]),
-        text=item.get("text", {"S": ""})["S"],
-        in_reply_to_id=optional("in_reply_to_id"),
-        in_reply_to_author_id=optional("in_reply_to_author_id"),
-        mentions=tuple(m["S"] for m in item.get("mentions", {"L": []})["L"]),
-        application=optional("application"),
-        url=optional("url"),
-        conversation_id=optional("conversation_id"),
-    )
+
+# ``Post``'s fields in the order items_to_posts passes them; checked against the class so a
+# change of the model cannot silently shift values into the wrong field.
+_POST_FIELDS = (
+    "platform",
+    "post_id",
+    "author_id",
+    "author_handle",
+    "created_at",
+    "text",
+    "in_reply_to_id",
+    "in_reply_to_author_id",
+    "mentions",
+    "application",
+    "url",
+    "conversation_id",
+)
+_POSITIONAL = tuple(f.name for f in dataclasses.fields(Post)) == _POST_FIELDS
+
+
+def items_to_posts(items: Iterable[Item]) -> Iterator[Post]:
+    """Decode items lazily, page by page as they arrive.
+
+    Reading a week means millions of items, so this is written for speed and memory: one
+    ``dict.get`` per attribute, no per-field helper calls, and values that repeat across
+    posts (platform, authors, reply targets' authors, apps, mention lists, template texts)
+    are shared objects instead of one copy per post. Post ids are unique and not shared.
+    """
+    shared: dict[Any, Any] = {}
+    share = shared.setdefault
+    new_post = Post if _POSITIONAL else _post_by_name
+    for item in items:
+        get = item.get
+        value = get("text")
+        text = share(value["S"], value["S"]) if value is not None else ""
+        value = get("in_reply_to_id")
+        in_reply_to_id = value["S"] if value is not None else None
+        value = get("in_reply_to_author_id")
+        in_reply_to_author_id = share(value["S"], value["S"]) if value is not None else None
+        value = get("mentions")
+        if value is None or not value["L"]:
+            mentions: tuple[str, ...] = ()
+        else:
+            names = tuple([m["S"] for m in value["L"]])
+            mentions = share(names, names)
+        value = get("application")
+        application = share(value["S"], value["S"]) if value is not None else None
+        value = get("url")
+        url = value["S"] if value is not None else None
+        value = get("conversation_id")
+        conversation_id = share(value["S"], value["S"]) if value is not None else None
+        platform = item["platform"]["S"]
+        author_id = item["author_id"]["S"]
+        author_handle = item["author_handle"]["S"]
+        yield new_post(
+            share(platform, platform),
+            item["post_id"]["S"],
+            share(author_id, author_id),
+            share(author_handle, author_handle),
+            int(item["created_at"]["N"]),
+            text,
+            in_reply_to_id,
+            in_reply_to_author_id,
+            mentions,
+            application,
+            url,
+            conversation_id,
+        )
+
+
+def _post_by_name(*values: Any) -> Post:
+    return Post(**dict(zip(_POST_FIELDS, values, strict=True)))

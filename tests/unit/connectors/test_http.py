@@ -90,3 +90,16 @@ def test_non_json_body_is_malformed_and_query_string_is_not_echoed():
         http().get_json(URL + "?key=SECRETKEY")
     assert "SECRETKEY" not in str(error.value)
     assert "did not return JSON" in str(error.value)
+
+
+@responses.activate
+def test_error_body_echoing_the_credentials_is_quoted_without_them():
+    token = "sekret-bearer-token-123456"
+    responses.get(URL, status=400, json={"error": f"bad request with Authorization: Bearer {token}"})
+    responses.post(URL, status=200, body=f"not json but echoes {token} and pw hunter22-long")
+    with pytest.raises(MalformedPayload) as error:
+        http().get_json(URL, headers={"Authorization": f"Bearer {token}"})
+    assert token not in str(error.value) and "[redacted]" in str(error.value)
+    with pytest.raises(MalformedPayload) as error:
+        http().post_json(URL, data={"password": "hunter22-long", "api_token": token})
+    assert token not in str(error.value) and "hunter22-long" not in str(error.value)

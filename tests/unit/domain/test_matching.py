@@ -178,3 +178,11 @@ def test_thread_cycle_in_bad_data_terminates():
     ]
     outcomes = by_post(match(posts, [acme()], as_of=at(100)))
     assert outcomes["c1"].first_response.post_id == "b1"
+
+
+def test_x_handles_stop_at_a_dot_but_bluesky_handles_keep_it():
+    from responsegap.domain.model import mentions_in
+
+    assert mentions_in("@AmericanAir.thanks for nothing", "twcs") == ("americanair",)
+    assert mentions_in("thanks @acme.bsky.social!", "bluesky") == ("acme.bsky.social",)
+    assert mentions_in("mail me at bob@example.com @Acme", "x") == ("acme",)
