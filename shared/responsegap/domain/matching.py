@@ -201,7 +201,9 @@ def match(
             handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
             owners = _owners(table, handles, ids)
             _attribute_platform(table, owners, handles, ids, slots)
-            _answer_platform(table, owners, slots, verdicts, accounts.bots.get(platform, set()), as_of, policies)
+            _answer_platform(
+                table, owners, slots, verdicts, accounts.bots.get(platform, set()), as_of, policies
+            )
         outcomes = [outcome for brand in slots.values() for outcome in brand.values()]
         for outcome in outcomes:
             _settle(outcome, verdicts)
@@ -354,7 +356,9 @@ def _classify(
     policy = policies[brand_id]
     fingerprint = fingerprints.get(id(reply), "")
     reused = (
-        template_customers.get((brand_id, fingerprint), 0) if len(fingerprint) >= policy.template_min_length else 0
+        template_customers.get((brand_id, fingerprint), 0)
+        if len(fingerprint) >= policy.template_min_length
+        else 0
     )
     verdict = classify(
         reply.text,
