@@ -165,6 +165,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
         tally = _observe(functions)
         rounds = _simulate(functions, server, clock, week_start, as_of, options, tally, echo)
         emails = aws.sent_emails()
+        requests_served = server.stats.requests
         echo(f"  {len(emails)} report emails sent through SES")
         files, demo_figures = _write_reports(emails, out, [h for h, _ in brands], week)
     # Both servers are stopped here. analyze runs after them on purpose: its embedded
@@ -190,6 +191,18 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
                 "analyze": analyze_figures,
                 "differences": [list(d) for d in differences],
                 "figures_match": not differences and set(demo_figures) == set(analyze_figures),
+                "pipeline": {
+                    "rounds": rounds,
+                    "polls_ok": tally.polls,
+                    "polls_rate_limited": tally.rate_limited,
+                    "posts_stored": tally.posts_stored,
+                    "brand_replies_seen": len(tally.brand_replies),
+                    "open_posts_answered": tally.answered,
+                    "open_posts_expired": tally.expired,
+                    "failed_records": tally.failed_records,
+                    "platform_requests": requests_served,
+                    "emails": len(emails),
+                },
             },
             indent=2,
             default=str,

@@ -57,11 +57,18 @@ class Settings:
             handle_hash_key_parameter=env.get("HANDLE_HASH_KEY_PARAMETER", ""),
             platform_endpoints=endpoints,
             allow_local_endpoints=allow_local,
-            dispatch_interval_seconds=_int(env, "DISPATCH_INTERVAL_SECONDS", 300, low=60, high=86400),
+            dispatch_interval_seconds=_dispatch_interval(env),
         )
         if not settings.credentials_path.startswith("/") or not settings.credentials_path.endswith("/"):
             raise ConfigError("CREDENTIALS_PATH must start and end with '/', like /responsegap/")
         return settings
+
+
+def _dispatch_interval(env: Mapping[str, str]) -> int:
+    """The template gives minutes (the schedule's own unit); seconds remain for local runs."""
+    if env.get("DISPATCH_INTERVAL_MINUTES", "").strip():
+        return 60 * _int(env, "DISPATCH_INTERVAL_MINUTES", 5, low=1, high=1440)
+    return _int(env, "DISPATCH_INTERVAL_SECONDS", 300, low=60, high=86400)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

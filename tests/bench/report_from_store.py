@@ -289,13 +289,14 @@ def measure(directory: Path) -> dict[str, Any]:
     client = RecordedDynamoDB(directory, meta, poll_log(profile.key, period.start, period.end))
     store = PostStore(TABLE, client, clock=lambda: meta["as_of"])
 
-    timings = {"read": 0.0}
+    timings = {"read": 0.0, "read_cpu": 0.0}
     original = store.posts_between
 
     def timed_posts_between(profile_key: str, start: int, end: int) -> Iterator[Any]:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         posts = list(original(profile_key, start, end))
         timings["read"] += time.perf_counter() - began
+        timings["read_cpu"] += time.process_time() - cpu
         return iter(posts)
 
     store.posts_between = timed_posts_between  # type: ignore[method-assign]
@@ -303,16 +304,25 @@ def measure(directory: Path) -> dict[str, Any]:
     began = time.perf_counter()
     report = compose_weekly_report(store, brand, meta["week"], meta["as_of"])
     composed = time.perf_counter()
+    cpu_composed = time.process_time()
     rss_composed = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rendered = {}
+    rendered: dict[str, Any] = {}
     try:
-        from responsegap.pipeline.weekly import archive_files
+        # As pipeline/weekly.py does it: every file rendered once, for the archive and the email.
+        from responsegap.report.artefacts import build_artefacts, describe
         from responsegap.report.mime import build_message
 
-        files = archive_files(report)
-        message = build_message(report, "reports@example.com", ["care-lead@example.com"])
+        artefacts = build_artefacts(
+            report, archive_location=f"s3://bench-archive/reports/{brand.brand_id}/{meta['week']}/x.csv"
+        )
+        files = artefacts.archive_files()
+        message = build_message(report, "reports@example.com", ["care-lead@example.com"], artefacts=artefacts)
         raw = message.as_bytes()
-        rendered = {name: len(content) for name, content in files.items()} | {"email": len(raw)}
+        rendered = (
+            {name: len(content) for name, content in files.items()}
+            | {"email": len(raw)}
+            | describe(artefacts)
+        )
     except ImportError as error:  # report rendering not there yet
         rendered = {"skipped": str(error)}
     done = time.perf_counter()
@@ -321,6 +331,9 @@ def measure(directory: Path) -> dict[str, Any]:
         "meta": meta,
         "seconds_total": done - began,
         "cpu_seconds": time.process_time() - cpu_began,
+        "cpu_read": timings["read_cpu"],
+        "cpu_compose": cpu_composed - cpu_began - timings["read_cpu"],
+        "cpu_render": time.process_time() - cpu_composed,
         "seconds_read": timings["read"],
         "seconds_client": client.seconds,
         "seconds_compose": composed - began - timings["read"],
@@ -346,6 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customer-posts", type=int, default=1_000_000)
     parser.add_argument("--build", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--measure", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--pages",
+        metavar="DIR",
+        help="reuse (or keep) the recorded pages in DIR instead of a temporary directory",
+    )
     args = parser.parse_args(argv)
     if args.build:
         meta = build(Path(args.build), args.customer_posts)
@@ -359,22 +377,30 @@ def main(argv: list[str] | None = None) -> int:
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")])),
     }
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.pages or scratch
         began = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.bench.report_from_store",
-                "--customer-posts",
-                str(args.customer_posts),
-                "--build",
-                tmp,
-            ],
-            check=True,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
+        kept = Path(tmp, "meta.json")
+        if not (
+            args.pages
+            and kept.exists()
+            and json.loads(kept.read_text())["customer_posts"] == args.customer_posts
+        ):
+            Path(tmp).mkdir(parents=True, exist_ok=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.bench.report_from_store",
+                    "--customer-posts",
+                    str(args.customer_posts),
+                    "--build",
+                    tmp,
+                ],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
         built = time.perf_counter() - began
         out = subprocess.run(
             [sys.executable, "-m", "tests.bench.report_from_store", "--measure", tmp],
@@ -400,8 +426,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{r['seconds_compose']:.1f} s + render/archive/email {r['seconds_render']:.1f} s"
     )
     print(
-        f"  CPU time of the same: {r['cpu_seconds']:.1f} s "
-        "(wall includes the other processes on a shared machine)"
+        f"  CPU time of the same: {r['cpu_seconds']:.1f} s = read {r.get('cpu_read', 0):.1f} s + "
+        f"match/figures/compose {r.get('cpu_compose', 0):.1f} s + render/archive/email "
+        f"{r.get('cpu_render', 0):.1f} s (wall includes the other processes on a shared machine)"
     )
     parse = r["parse_page_seconds"] * meta["pages"]
     print(

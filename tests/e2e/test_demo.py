@@ -47,6 +47,11 @@ def test_quick_demo_runs_and_says_the_figures_match(quick_demo: DemoRun) -> None
     summary = json.loads((quick_demo.out / "demo.json").read_text(encoding="utf-8"))
     assert summary["figures_match"] is True
     assert set(summary["demo"]) == {"Uber_Support", "SpotifyCares"}
+    pipeline = summary["pipeline"]
+    assert pipeline["polls_ok"] > 0 and pipeline["posts_stored"] > 0 and pipeline["emails"] == 2
+    # --quick turns on the platforms' 429s: some polls were limited, retried, and nothing was lost.
+    assert pipeline["polls_rate_limited"] > 0
+    assert pipeline["failed_records"] == 0
     # Both platforms really carried conversations, and replies were found.
     for brand in ("Uber_Support", "SpotifyCares"):
         assert summary["demo"][brand]["openers"] > 0

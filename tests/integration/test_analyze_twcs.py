@@ -3,21 +3,31 @@
 ``expected_figures`` below is written from METRICS.md alone, with the csv module: it imports
 neither the engine nor the reader, and follows the definitions the long way round (for each
 customer post, look through the brand's posts for one that answers it).
+
+``whole_file_report`` is the other reference: the engine over every post of the file at once,
+as ``--store memory`` worked before it judged one brand partition at a time.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import random
 import re
 import statistics
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from responsegap.archive.twcs import load_twcs
 from responsegap.cli import main
+from responsegap.commands.analyze import CONTEXT_SECONDS
+from responsegap.domain.matching import match
+from responsegap.domain.metrics import report
+from responsegap.domain.periods import Period, parse_instant
 
 DATA = Path(__file__).resolve().parents[2] / "infra" / "data" / "twcs"
 SAMPLES = ["kaggle-sample.csv", "twcs-head-public.csv", "twcs-random-5000.csv"]
@@ -254,3 +264,134 @@ def test_a_hand_made_thread(tmp_path: Path) -> None:
     assert (acme["followups"], acme["followups_answered"]) == (2, 0)
     assert (other["profile"], other["openers"], other["followups"]) == ("otherco", 0, 0)
     assert engine_figures(report) == expected_figures(fixture)
+
+
+# --------------------------------------------------------------------------- partitioned = whole file
+
+
+def whole_file_report(
+    path: Path, start: str | None = None, end: str | None = None, as_of: str | None = None
+) -> dict[str, Any]:
+    """The previous ``--store memory`` path: every post in memory, one ``match`` over all."""
+    posts, brands = load_twcs(path)
+    cutoff = parse_instant(as_of) if as_of else max(p.created_at for p in posts)
+    first = parse_instant(start) if start else min(p.created_at for p in posts)
+    last = parse_instant(end) if end else max(cutoff + 1, first + 1)
+    window = (first - CONTEXT_SECONDS, max(last, cutoff + 1))
+    working = [p for p in posts if window[0] <= p.created_at < window[1]]
+    figures = report(match(working, brands, cutoff), brands, Period(first, last), cutoff)
+    return json.loads(json.dumps(figures))
+
+
+def partitioned_report(tmp_path: Path, path: Path, *args: str) -> dict[str, Any]:
+    return analyze(tmp_path, "--store", "memory", str(path), *args)
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_partitioned_figures_equal_the_whole_file_figures(sample: str, tmp_path: Path) -> None:
+    assert partitioned_report(tmp_path, DATA / sample) == whole_file_report(DATA / sample)
+
+
+def test_partitioned_figures_equal_the_whole_file_figures_for_a_period(tmp_path: Path) -> None:
+    sample = DATA / "twcs-head-public.csv"
+    period = ("2017-10-31", "2017-11-01", "2017-11-01T00:00:00Z")
+    got = partitioned_report(tmp_path, sample, "--from", period[0], "--to", period[1], "--as-of", period[2])
+    assert got == whole_file_report(sample, *period)
+
+
+TWO_BRANDS = """\
+tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id
+1,500,True,Tue Oct 31 10:00:00 +0000 2017,@AcmeHelp @OtherCo my parcel is lost,"2,3",
+2,AcmeHelp,False,Tue Oct 31 10:05:00 +0000 2017,@500 Sorry to hear that! Which order? ^JK,4,1
+3,OtherCo,False,Tue Oct 31 10:20:00 +0000 2017,@500 We are on it -Anna,,1.0
+4,500,True,Tue Oct 31 10:30:00 +0000 2017,found the number: 12345,5,2
+5,AcmeHelp,False,Tue Oct 31 10:40:00 +0000 2017,"@500 Thanks, it is on its way ^JK",,4
+6,600,True,Tue Oct 31 11:00:00 +0000 2017,@OtherCo anyone there?,,
+7,700,True,Tue Oct 31 12:00:00 +0000 2017,@AcmeHelp hello,,
+"""
+
+
+def test_a_post_naming_two_brands_and_a_reply_that_names_none(tmp_path: Path) -> None:
+    # 1 names both brands: each judges it in its own partition (Acme after 5 min, OtherCo
+    # after 20). 4 replies to Acme's 2 without naming it: a follow-up of Acme's, answered by 5.
+    path = tmp_path / "two-brands.csv"
+    path.write_text(TWO_BRANDS, encoding="utf-8")
+    got = partitioned_report(tmp_path, path)
+    assert got == whole_file_report(path)
+    acme, other = got["profiles"]
+    assert (acme["brand"], acme["openers"], acme["answered"]) == ("AcmeHelp", 2, 1)
+    assert acme["first_response_seconds"]["median"] == 300
+    assert (acme["followups"], acme["followups_answered"]) == (1, 1)
+    assert (other["brand"], other["openers"], other["answered"]) == ("OtherCo", 2, 1)
+    assert other["first_response_seconds"]["median"] == 1200
+    assert other["followups"] == 0
+
+
+def test_threads_crossing_brands_duplicates_and_an_inbound_brand_row(tmp_path: Path) -> None:
+    # What a partition must hold that no single post names: a customer's answer from OtherCo
+    # found through AcmeHelp's tweet in the middle of the thread (10-15); OtherCo answering
+    # AcmeHelp's tweet (20-21); a brand row marked inbound before the brand's first outbound
+    # row, and replies to it (30-32); an id twice with different texts (40); and one template
+    # body sent to six customers (50-61), which makes those replies automated.
+    rows = [
+        "10,800,True,Tue Oct 31 10:00:00 +0000 2017,@OtherCo @AcmeHelp help,,",
+        "11,AcmeHelp,False,Tue Oct 31 10:01:00 +0000 2017,@800 ask OtherCo ^JK,,10",
+        "12,800,True,Tue Oct 31 10:02:00 +0000 2017,ok,,11",
+        "13,AcmeHelp,False,Tue Oct 31 10:03:00 +0000 2017,@800 good ^JK,,12",
+        "14,800,True,Tue Oct 31 10:04:00 +0000 2017,thanks,,13",
+        "15,OtherCo,False,Tue Oct 31 10:09:00 +0000 2017,@800 here now -Anna,,14",
+        "20,AcmeHelp,False,Tue Oct 31 11:00:00 +0000 2017,@OtherCo shall we talk? ^JK,,",
+        "21,OtherCo,False,Tue Oct 31 11:30:00 +0000 2017,@AcmeHelp sure -Anna,,20",
+        "30,ThirdCo,True,Tue Oct 31 09:00:00 +0000 2017,new opening hours,,",
+        "31,900,True,Tue Oct 31 09:10:00 +0000 2017,and on sundays?,,30",
+        "32,ThirdCo,False,Tue Oct 31 09:20:00 +0000 2017,@900 closed -Bo,,31",
+        "40,901,True,Tue Oct 31 13:00:00 +0000 2017,@AcmeHelp first version,,",
+        "40,901,True,Tue Oct 31 13:00:00 +0000 2017,@AcmeHelp @OtherCo second version,,",
+        "41,OtherCo,False,Tue Oct 31 13:02:00 +0000 2017,@901 hello -Anna,,40",
+    ]
+    for i in range(6):
+        customer = 950 + i
+        rows.append(f"{50 + i},{customer},True,Tue Oct 31 14:0{i}:00 +0000 2017,@AcmeHelp where is it,,")
+        rows.append(
+            f"{60 + i},AcmeHelp,False,Tue Oct 31 14:0{i}:30 +0000 2017,"
+            f"@{customer} Please send us a direct message with your order number,,{50 + i}"
+        )
+    path = tmp_path / "crossing.csv"
+    path.write_text(TWO_BRANDS.splitlines()[0] + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    got = partitioned_report(tmp_path, path)
+    assert got == whole_file_report(path)
+    by_brand = {row["brand"]: row for row in got["profiles"]}
+    assert by_brand["AcmeHelp"]["answered_automated"] == 6
+    assert by_brand["ThirdCo"]["followups_answered"] == 1
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_partitioned_figures_equal_whole_file_figures_on_random_threads(seed: int, tmp_path: Path) -> None:
+    path = tmp_path / f"random-{seed}.csv"
+    path.write_text(random_twcs(seed), encoding="utf-8")
+    assert partitioned_report(tmp_path, path) == whole_file_report(path)
+    period = ("2017-10-31T06:00:00Z", "2017-10-31T18:00:00Z", "2017-10-31T20:00:00Z")
+    got = partitioned_report(tmp_path, path, "--from", period[0], "--to", period[1], "--as-of", period[2])
+    assert got == whole_file_report(path, *period)
+
+
+def random_twcs(seed: int, rows: int = 400) -> str:
+    """Tangled threads: replies to anyone (also to missing or later ids), several brands
+    named at once, brands answering brands, repeated ids, brand rows marked inbound."""
+    rng = random.Random(seed)
+    brands = ["AcmeHelp", "OtherCo", "ThirdCo", "Quiet_One"]
+    customers = [str(1000 + i) for i in range(40)]
+    bodies = ["Please send us a direct message with your order number", "on it", "thanks!", ""]
+    lines = [TWO_BRANDS.splitlines()[0]]
+    for n in range(rows):
+        tweet_id = n + 1 if rng.random() > 0.03 else rng.randint(1, n + 1)
+        brand = rng.random() < 0.45
+        author = rng.choice(brands) if brand else rng.choice(customers)
+        inbound = not brand if rng.random() > 0.02 else brand
+        when = 1509408000 + rng.randint(0, 86400)  # Tue Oct 31 2017, any time
+        parent = "" if rng.random() < 0.3 else f"{rng.randint(1, rows + 20)}.0"
+        named = rng.sample(brands + customers[:5], rng.choice((0, 0, 1, 1, 2)))
+        text = " ".join([*(f"@{h}" for h in named), rng.choice(bodies), rng.choice(("", " ^JK", " -Anna"))])
+        stamp = time.strftime("%a %b %d %H:%M:%S +0000 %Y", time.gmtime(when))
+        lines.append(f'{tweet_id},{author},{inbound},{stamp},"{text}",,{parent}')
+    return "\n".join(lines) + "\n"

@@ -9,7 +9,9 @@ from responsegap.domain.model import Brand, ConfigError, Profile
 
 
 def test_defaults_and_values():
-    settings = Settings.from_env({"TABLE_NAME": "t", "RETENTION_DAYS": "30", "LEADER_EMAILS": "a@x.com, b@x.com"})
+    settings = Settings.from_env(
+        {"TABLE_NAME": "t", "RETENTION_DAYS": "30", "LEADER_EMAILS": "a@x.com, b@x.com"}
+    )
     assert settings.retention_days == 30
     assert settings.leaders == ("a@x.com", "b@x.com")
     assert settings.reply_window_hours == 72
@@ -35,7 +37,11 @@ def test_bad_settings_name_the_problem(env, named):
 
 
 def test_local_endpoints_only_when_allowed():
-    env = {"TABLE_NAME": "t", "PLATFORM_ENDPOINTS": '{"x": "http://127.0.0.1:8080/"}', "ALLOW_LOCAL_ENDPOINTS": "1"}
+    env = {
+        "TABLE_NAME": "t",
+        "PLATFORM_ENDPOINTS": '{"x": "http://127.0.0.1:8080/"}',
+        "ALLOW_LOCAL_ENDPOINTS": "1",
+    }
     assert Settings.from_env(env).platform_endpoints == {"x": "http://127.0.0.1:8080"}
 
 
@@ -76,3 +82,16 @@ def test_hostile_profile_config_is_refused(build, named):
     with pytest.raises(ConfigError) as error:
         build()
     assert named in str(error.value)
+
+
+def test_dispatch_interval_from_the_templates_minutes():
+    assert (
+        Settings.from_env({"TABLE_NAME": "t", "DISPATCH_INTERVAL_MINUTES": "5"}).dispatch_interval_seconds
+        == 300
+    )
+    assert (
+        Settings.from_env({"TABLE_NAME": "t", "DISPATCH_INTERVAL_SECONDS": "600"}).dispatch_interval_seconds
+        == 600
+    )
+    with pytest.raises(ConfigError, match="DISPATCH_INTERVAL_MINUTES"):
+        Settings.from_env({"TABLE_NAME": "t", "DISPATCH_INTERVAL_MINUTES": "0"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,13 +189,45 @@ def test_brands_are_the_authors_of_non_inbound_rows() -> None:
 
 
 def test_routing_puts_each_post_where_the_engine_needs_it() -> None:
+    # Routing is by thread: 1-5 are one thread naming and written by both brands, so every
+    # post of it is in both partitions (3 names AcmeHelp only, but a partition judging
+    # OtherCo's answer to 4 needs the whole chain above it); 6 is a thread of its own.
     index = index_twcs(FIXTURES / "basic.csv")
     posts = {p.post_id: p for p in read_twcs(FIXTURES / "basic.csv")}
-    assert index.brand_of == {2: "acmehelp", 5: "otherco", 6: "acmehelp"}
-    assert index.routes(posts["1"]) == {"acmehelp"}  # mentions it, and AcmeHelp replied
-    assert index.routes(posts["3"]) == {"acmehelp"}  # replies to an AcmeHelp tweet
-    assert index.routes(posts["4"]) == {"acmehelp", "otherco"}  # mentions both; OtherCo replied
-    assert index.routes(posts["5"]) == {"otherco"}
+    assert index.brands == {"acmehelp": "AcmeHelp", "otherco": "OtherCo"}
+    for post_id in "12345":
+        assert index.routes(posts[post_id]) == {"acmehelp", "otherco"}
+    assert index.thread("3") == index.thread("5") != index.thread("6")
+    assert index.routes(posts["6"]) == {"acmehelp"}
+    assert (index.first_created, index.last_created) == (OCT31_221047, 1509532200)
+
+
+def test_a_thread_without_a_brand_goes_nowhere_and_a_missing_parent_still_joins() -> None:
+    text = HEADER + (
+        "1,7,True,Tue Oct 31 22:10:47 +0000 2017,just chatting,,\n"
+        "2,8,True,Tue Oct 31 22:11:47 +0000 2017,@9 me too,,1\n"
+        "3,9,True,Tue Oct 31 22:12:47 +0000 2017,@AcmeHelp hi,,99\n"
+        "4,AcmeHelp,False,Tue Oct 31 22:13:47 +0000 2017,@8 hello,,99\n"
+    )
+    path = Path(tempfile.mkdtemp()) / "threads.csv"
+    path.write_text(text, encoding="utf-8")
+    index = index_twcs(path)
+    assert index.routes_of("1") == index.routes_of("2") == frozenset()
+    assert index.routes_of("3") == index.routes_of("4") == {"acmehelp"}  # both reply to 99
+
+
+def test_repeated_strings_are_shared() -> None:
+    text = HEADER + "".join(
+        f"{i},{'AcmeHelp' if i % 2 else 'acme_two'},False,Tue Oct 31 22:10:47 +0000 2017,@Cust9 hi,,\n"
+        for i in range(1, 7)
+    )
+    posts = list(read_twcs(io.StringIO(text)))
+    assert len({id(p.author_id) for p in posts}) == 2
+    lower = [p for p in posts if p.author_id == "acme_two"]
+    assert all(p.author_handle is p.author_id for p in lower)  # equal: the same object
+    assert len({id(p.mentions) for p in posts}) == 1 and posts[0].mentions == ("cust9",)
+    loaded, _ = load_twcs(io.StringIO(text))  # type: ignore[arg-type]
+    assert len({id(p.mentions) for p in loaded}) == 1
 
 
 def test_load_gives_the_same_posts_and_brands_in_one_pass() -> None:

@@ -3,8 +3,14 @@
 The file goes through the real store code: it is bulk-loaded into an embedded DynamoDB
 (moto, in this process), each profile's posts are read back with the same Query the weekly
 report uses, and the engine (``match`` + ``metrics.report``) runs on what came back.
-``--store memory`` skips DynamoDB and hands the parsed posts to the engine directly: same
-figures, for files too big for the embedded table (the 1M-post benchmark).
+
+``--store memory`` skips DynamoDB, for files too big for the embedded table (the 1M-post
+benchmark), and never holds the whole file: two streaming passes index the threads and the
+brands in each; a third writes every post of the period to a temporary partition file per
+brand whose threads it is in (so a post naming two brands goes to both); then each brand's
+partition is read back and judged on its own, keeping only that brand's outcomes. Memory is
+about the largest brand's partition. Customer posts lose their text when read back (the
+engine reads only brand replies' text); the figures are the same.
 """
 
 from __future__ import annotations
@@ -12,14 +18,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from responsegap.archive.twcs import ReadStats, TwcsIndex, brands_from_twcs, index_twcs, load_twcs, read_twcs
-from responsegap.domain.matching import match
+from responsegap.archive.twcs import (
+    PLATFORM,
+    Interner,
+    ReadStats,
+    TwcsIndex,
+    brands_from_twcs,
+    index_twcs,
+    read_twcs,
+    records_twcs,
+)
+from responsegap.domain.matching import Outcome, match
 from responsegap.domain.metrics import report
 from responsegap.domain.model import Brand, ConfigError, Post
 from responsegap.domain.periods import Period, iso, parse_instant
@@ -56,7 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--store",
         default="dynamodb",
-        help="dynamodb: embedded, through the real store code (default); memory: no store, for huge files",
+        help="dynamodb: embedded, through the real store code (default); memory: no store, for huge "
+        "files: one brand at a time from temporary partition files, customer post text dropped "
+        "(the figures do not use it)",
     )
     parser.set_defaults(run=run)
 
@@ -77,22 +96,17 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--from {args.start} is not before --to {args.end}")
 
     stats = ReadStats()
-    index = None
-    if args.store == "memory":
-        posts, brands = load_twcs(path, stats)
-    else:
-        # Two streaming passes: the first keeps only what routing to partitions needs.
-        index = index_twcs(path)
-        brands = brands_from_twcs(path, index)
-        posts = list(read_twcs(path, stats))
-    if not posts:
+    # Two streaming passes: brands, threads, and which brands each thread concerns.
+    index = index_twcs(path, stats)
+    brands = brands_from_twcs(path, index)
+    if index.first_created is None or index.last_created is None:
         raise ConfigError(
             f"{args.file}: no readable posts ({stats.rows} rows, skipped {dict(stats.skipped)})"
         )
     selected = _select(brands, args.profiles)
 
-    as_of = as_of_arg if as_of_arg is not None else max(p.created_at for p in posts)
-    start = start_arg if start_arg is not None else min(p.created_at for p in posts)
+    as_of = as_of_arg if as_of_arg is not None else index.last_created
+    start = start_arg if start_arg is not None else index.first_created
     end = end_arg if end_arg is not None else max(as_of + 1, start + 1)
     if start >= end:
         raise ConfigError(f"the period is empty: start {iso(start)} is not before end {iso(end)}")
@@ -100,12 +114,19 @@ def run(args: argparse.Namespace) -> int:
     window = (start - CONTEXT_SECONDS, max(end, as_of + 1))
 
     store_stats: dict[str, Any] | None = None
-    if index is None:
-        working: Iterable[Post] = [p for p in posts if window[0] <= p.created_at < window[1]]
+    partition_stats: dict[str, int] | None = None
+    if args.store == "memory":
+        with tempfile.TemporaryDirectory(prefix="responsegap-analyze-") as spill_dir:
+            partitions = Partitions(Path(spill_dir))
+            partition_path(path, index, brands, selected, window, partitions)
+            del index  # pass 3 needs only the partition files
+            figures = report(partitions.outcomes(brands, selected, as_of), selected, period, as_of)
+            partition_stats = partitions.stats
     else:
+        posts = list(read_twcs(path))
         working, store_stats = _through_dynamodb(posts, brands, index, window)
-    outcomes = match(working, brands, as_of)
-    figures = report(outcomes, selected, period, as_of)
+        del posts
+        figures = report(match(working, brands, as_of), selected, period, as_of)
 
     print(render(figures, path.name, stats, len(brands)))
     if args.json_out:
@@ -120,6 +141,11 @@ def run(args: argparse.Namespace) -> int:
         detail += (
             f"; store: {store_stats['writes']} writes, {store_stats['queries']} queries, "
             f"{store_stats['pages']} pages, {store_stats['items_read']} items read"
+        )
+    if partition_stats is not None:
+        detail += (
+            f"; partitions: {partition_stats['partitions']}, {partition_stats['written']} posts written, "
+            f"largest {partition_stats['largest']} posts"
         )
     print(f"{detail}; {elapsed:.1f} s", file=sys.stderr)
     return 0
@@ -144,6 +170,135 @@ def _select(brands: Sequence[Brand], profiles: str | None) -> list[Brand]:
         raise ConfigError(f"--profiles: no brand with handle {', '.join(unknown)} in the file")
     keep = {by_handle[h].brand_id for h in wanted}
     return [b for b in brands if b.brand_id in keep]
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+class Partitions:
+    """Posts spilled to one file per brand: buffered in memory, appended in chunks of pickled
+    tuples, so at most one file is open at any time and the buffers stay bounded."""
+
+    def __init__(self, directory: Path, buffered: int = 1 << 15) -> None:
+        self.directory = directory
+        self.buffered = buffered
+        self._buffers: dict[str, list[tuple]] = {}
+        self._pending = 0
+        self._files: dict[str, Path] = {}
+        self.stats = {"partitions": 0, "written": 0, "largest": 0}
+
+    def add(self, brand_id: str, record: tuple) -> None:
+        buffer = self._buffers.get(brand_id)
+        if buffer is None:
+            buffer = self._buffers[brand_id] = []
+        buffer.append(record)
+        self._pending += 1
+        if self._pending >= self.buffered:
+            self.flush()
+
+    def flush(self) -> None:
+        for brand_id, buffer in self._buffers.items():
+            if not buffer:
+                continue
+            file = self._files.get(brand_id)
+            if file is None:
+                file = self._files[brand_id] = self.directory / f"{len(self._files)}.pickle"
+            with file.open("ab") as out:
+                pickle.dump(buffer, out, protocol=pickle.HIGHEST_PROTOCOL)
+            self.stats["written"] += len(buffer)
+            buffer.clear()
+        self._pending = 0
+
+    def records(self, brand_id: str) -> Iterator[tuple]:
+        file = self._files.get(brand_id)
+        if file is None:
+            return
+        with file.open("rb") as source:
+            while True:
+                try:
+                    chunk = pickle.load(source)  # noqa: S301 - our own file, in our private temp dir
+                except EOFError:
+                    return
+                yield from chunk
+
+    def posts(self, brand_id: str, brand_handles: frozenset[str]) -> list[Post]:
+        """The partition as posts; customer posts without their text (unless an id repeats:
+        the engine then picks a version by text, so the copies keep theirs)."""
+        posts, repeated = self._posts(brand_id, brand_handles, frozenset())
+        if repeated:
+            posts, _ = self._posts(brand_id, brand_handles, frozenset(repeated))
+        return posts
+
+    def _posts(
+        self, brand_id: str, brand_handles: frozenset[str], keep_text: frozenset[str]
+    ) -> tuple[list[Post], set[str]]:
+        intern = Interner(limit=1 << 30)  # one partition: keep everything it shares
+        posts: list[Post] = []
+        seen: set[str] = set()
+        repeated: set[str] = set()
+        mentions_of: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for post_id, author, created_at, text, parent, mentions in self.records(brand_id):
+            author, handle = intern.author(author)
+            if post_id in seen:
+                repeated.add(post_id)
+            seen.add(post_id)
+            if handle not in brand_handles and post_id not in keep_text:
+                text = ""
+            posts.append(
+                Post(
+                    platform=PLATFORM,
+                    post_id=post_id,
+                    author_id=author,
+                    author_handle=handle,
+                    created_at=created_at,
+                    text=text,
+                    in_reply_to_id=parent,
+                    mentions=mentions_of.setdefault(mentions, mentions),
+                )
+            )
+        return posts, repeated
+
+    def outcomes(self, brands: Sequence[Brand], selected: Sequence[Brand], as_of: int) -> Iterator[Outcome]:
+        """Each selected brand judged in its own partition: only its outcomes, one brand at a time."""
+        self.flush()
+        handles = frozenset(p.handle for b in brands for p in b.profiles)
+        for brand in selected:
+            posts = self.posts(brand.brand_id, handles)
+            self.stats["partitions"] += 1
+            self.stats["largest"] = max(self.stats["largest"], len(posts))
+            judged = match(posts, brands, as_of)
+            del posts
+            mine = [o for o in judged if o.brand_id == brand.brand_id]
+            del judged
+            yield from mine
+            del mine
+
+
+def partition_path(
+    path: Path,
+    index: TwcsIndex,
+    brands: Sequence[Brand],
+    selected: Sequence[Brand],
+    window: tuple[int, int],
+    partitions: Partitions,
+) -> None:
+    """Third pass: every post of the window into the partition of each selected brand of its thread."""
+    brand_of = {p.handle: b.brand_id for b in brands for p in b.profiles}
+    wanted = {p.handle for b in selected for p in b.profiles}
+    every = wanted == set(brand_of)
+    low, high = window
+    intern = Interner()
+    for tweet_id, author, _inbound, created_at, text, parent in records_twcs(path):
+        if not low <= created_at < high:
+            continue
+        routes = index.routes_of(tweet_id)
+        if not routes:
+            continue
+        record = (tweet_id, intern.author(author)[0], created_at, text, parent, intern.mentions(text))
+        for handle in routes:
+            if every or handle in wanted:
+                partitions.add(brand_of[handle], record)
+    partitions.flush()
 
 
 def _through_dynamodb(

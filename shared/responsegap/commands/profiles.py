@@ -156,11 +156,6 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _table_of_stack(cloudformation: Any, stack: str) -> str:
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    except Exception as error:  # botocore ClientError: the stack does not exist or no access
-        raise ConfigError(f"stack {stack!r}: {error}") from error
-    for output in stacks[0].get("Outputs", []) if stacks else []:
-        if output.get("OutputKey") == "TableName":
-            return str(output["OutputValue"])
-    raise ConfigError(f"stack {stack!r} has no TableName output; is it a responsegap stack?")
+    from responsegap.stack import stack_environment
+
+    return stack_environment(cloudformation, stack)["TABLE_NAME"]

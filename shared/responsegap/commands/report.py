@@ -9,6 +9,7 @@ ARCHIVE_BUCKET is set, the files are archived in S3: what the weekly job does.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--send", action="store_true", help="send through SES and store the week's snapshot")
     parser.add_argument("--out", default="out", help="directory for the preview files (default: out/)")
+    parser.add_argument(
+        "--stack",
+        help="a deployed responsegap stack: its outputs give the table, bucket and sender "
+        "(AWS credentials as usual); without it the environment (TABLE_NAME, ...) is used",
+    )
+    parser.add_argument("--region", help="AWS region of --stack (default: your AWS configuration)")
     parser.set_defaults(run=run)
 
 
@@ -47,6 +54,14 @@ def run(args: argparse.Namespace, *, store: Any = None, mailer: Any = None, arch
     """``store``/``mailer``/``archive`` are for tests; by default they are built from the settings."""
     parse_iso_week(args.week)  # a bad week fails before any AWS call
     as_of = parse_instant(args.as_of) if args.as_of else int(time.time())
+    if getattr(args, "stack", None):
+        import boto3
+
+        from responsegap.stack import stack_environment
+
+        cloudformation = boto3.client("cloudformation", region_name=args.region)
+        for variable, value in stack_environment(cloudformation, args.stack).items():
+            os.environ.setdefault(variable, value)
     settings = Settings.from_env()
     if store is None:
         from responsegap.store.dynamo import PostStore

@@ -202,6 +202,7 @@ def _compose(deps: ReportDeps) -> Callable[..., Any]:
 
 @tracer.capture_method
 def _brand_report(job: ReportJob, deps: ReportDeps) -> dict[str, Any]:
+    from responsegap.report.artefacts import build_artefacts, describe
     from responsegap.report.compose import week_figures_snapshot
     from responsegap.report.mime import build_message
 
@@ -211,12 +212,15 @@ def _brand_report(job: ReportJob, deps: ReportDeps) -> dict[str, Any]:
         logger.warning("brand removed before its report", brand_id=job.brand_id)
         return {"status": "skipped", "brand_id": job.brand_id, "week": job.week}
     report = _compose(deps)(deps.store, brand, job.week, job.as_of)
-    deps.archive.put(brand.brand_id, job.week, archive_files(report))
+    # Rendered once: the archive and the email carry the same bytes.
+    artefacts = build_artefacts(report, archive_location=_archive_location(deps.archive, report))
+    deps.archive.put(brand.brand_id, job.week, artefacts.archive_files())
     deps.store.put_snapshot(brand.brand_id, job.week, week_figures_snapshot(report))
     if not brand.recipients:
         logger.warning("brand has no recipients; report archived, not emailed", brand_id=brand.brand_id)
         return {"status": "archived", "brand_id": brand.brand_id, "week": job.week}
-    message = build_message(report, deps.sender, list(brand.recipients))
+    message = build_message(report, deps.sender, list(brand.recipients), artefacts=artefacts)
+    logger.info("report email built", brand_id=brand.brand_id, **describe(artefacts))
     deps.mailer.send(message, deps.sender, list(brand.recipients))  # last: nothing after it can fail the unit
     metrics.add_metric(name=REPORTS_SENT, unit=MetricUnit.Count, value=1)
     return {
@@ -245,13 +249,23 @@ def _rollup(job: ReportJob, deps: ReportDeps) -> dict[str, Any]:
     return {"status": "sent", "week": job.week, "brands": len(reports), "recipients": len(deps.leaders)}
 
 
-def archive_files(report: Any) -> dict[str, bytes | str]:
-    """HTML, CSV and JSON of a brand's week: the same bytes the email carries."""
-    from responsegap.report import csv_export, render
-    from responsegap.report.mime import attachment_name, report_json
+def archive_files(report: Any, artefacts: Any = None) -> dict[str, bytes | str]:
+    """HTML, CSV (always the complete one) and JSON of a brand's week: the bytes the email carries.
 
-    return {
-        attachment_name(report, "html"): render.render_html(report),
-        attachment_name(report, "csv"): csv_export.to_csv(report),
-        attachment_name(report, "json"): report_json(report),
-    }
+    Pass the ``report.artefacts.ReportArtefacts`` already built to avoid rendering again.
+    """
+    from responsegap.report.artefacts import build_artefacts
+
+    return (artefacts if artefacts is not None else build_artefacts(report)).archive_files()
+
+
+def _archive_location(archive: Any, report: Any) -> str | None:
+    """``s3://bucket/key`` of the complete CSV, as the email names it when it is too big to attach."""
+    from responsegap.report.artefacts import attachment_name
+
+    key_of = getattr(archive, "key", None)
+    if not callable(key_of):
+        return None
+    key = key_of(report.brand.brand_id, report.week, attachment_name(report, "csv"))
+    bucket = getattr(archive, "bucket", None)
+    return f"s3://{bucket}/{key}" if isinstance(bucket, str) and bucket else str(key)

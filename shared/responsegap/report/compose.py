@@ -6,13 +6,15 @@ HTML, the plain text and the attachments cannot disagree. Rendering is in ``rend
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from responsegap.domain import metrics
-from responsegap.domain.business_hours import in_business_hours
+from responsegap.domain.business_hours import calendar
 from responsegap.domain.matching import FOLLOWUP, OPENER, Outcome, match
 from responsegap.domain.model import Brand, ConfigError, Post, Profile
 from responsegap.domain.periods import Period, iso, parse_iso_week, previous_week, week_period
@@ -119,15 +121,18 @@ class WeeklyReport:
 
     @property
     def unanswered(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.answered]
+        return [o for o in self.outcomes if o.first_response is None]
 
     @property
     def oldest_unanswered(self) -> list[Outcome]:
-        return [o for o in self.unanswered if o.kind == OPENER][:OLDEST_SHOWN]
+        # Stops at the tenth: a big week has hundreds of thousands of outcomes.
+        found = (o for o in self.outcomes if o.first_response is None and o.kind == OPENER)
+        return list(islice(found, OLDEST_SHOWN))
 
     @property
     def hanging_followups(self) -> list[Outcome]:
-        return [o for o in self.unanswered if o.kind == FOLLOWUP][:OLDEST_SHOWN]
+        found = (o for o in self.outcomes if o.first_response is None and o.kind == FOLLOWUP)
+        return list(islice(found, OLDEST_SHOWN))
 
     @property
     def profile_by_key(self) -> dict[str, Profile]:
@@ -186,13 +191,19 @@ def compose_weekly_report(
                 store.completeness(profile.key, period.start, seen_until, interval)
             )
 
-    outcomes = [
-        o
-        for o in match(posts, [brand], as_of)
-        if o.brand_id == brand.brand_id
-        and o.profile_key in periods
-        and o.post.created_at in periods[o.profile_key]
-    ]
+    matched = match(posts, [brand], as_of)
+    # The brand's replies are only needed by match(): let them go before the figures and the
+    # rendering (a big week is millions of posts).
+    del posts
+    bounds = {key: (p.start, p.end) for key, p in periods.items()}
+    brand_id = brand.brand_id
+    outcomes = []
+    keep = outcomes.append
+    for o in matched:
+        span = bounds.get(o.profile_key)
+        if span is not None and o.brand_id == brand_id and span[0] <= o.post.created_at < span[1]:
+            keep(o)
+    del matched
     data = metrics.report(outcomes, [brand], lambda p: periods[p.key], as_of, completeness)
     history = [(w, _plain(s)) for w, s in store.recent_snapshots(brand.brand_id, week, count=TREND_WEEKS - 1)]
     report = WeeklyReport(
@@ -204,7 +215,7 @@ def compose_weekly_report(
         outcomes=outcomes,
         history=history,
     )
-    report.platforms = _platform_figures(brand, outcomes, periods, as_of)
+    report.platforms = _platform_figures(brand, outcomes, periods, as_of, report.figures)
     report.human_wait = _human_wait(outcomes, report.profile_by_key)
     report.warnings = _completeness_warnings(report)
     report.actions = _actions(report)
@@ -251,15 +262,26 @@ def _plain(value: Any) -> Any:
 
 
 def _platform_figures(
-    brand: Brand, outcomes: Sequence[Outcome], periods: dict[str, Period], as_of: int
+    brand: Brand,
+    outcomes: Sequence[Outcome],
+    periods: dict[str, Period],
+    as_of: int,
+    brand_figures: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Figures per platform, measured by ``metrics.report`` itself on the platform's profiles.
 
     Medians cannot be added up from the profile rows, so each platform is measured as if it
-    were a brand of its own.
+    were a brand of its own. A brand on one platform only is that platform: its figures
+    (``brand_figures``) are reused instead of measuring the same outcomes twice.
     """
+    platforms = list(dict.fromkeys(p.platform for p in brand.profiles))
+    if len(platforms) == 1 and brand_figures is not None:
+        figures = copy.deepcopy(brand_figures)
+        figures.pop("brand", None)
+        figures.pop("name", None)
+        return [{"platform": platforms[0], **figures}]
     rows = []
-    for platform in dict.fromkeys(p.platform for p in brand.profiles):
+    for platform in platforms:
         profiles = tuple(p for p in brand.profiles if p.platform == platform)
         keys = {p.key for p in profiles}
         part = dataclasses.replace(brand, profiles=profiles)
@@ -273,15 +295,20 @@ def _platform_figures(
 
 def _human_wait(outcomes: Iterable[Outcome], profiles: dict[str, Profile]) -> dict[str, dict[str, Any]]:
     """Median and p90 first human response of openers that arrived in and out of business hours."""
-    waits: dict[str, list[int]] = {"in_hours": [], "out_of_hours": []}
+    in_hours: list[int] = []
+    out_of_hours: list[int] = []
+    is_open = {key: calendar(p.timezone, p.business_hours).is_open for key, p in profiles.items()}
     for outcome in outcomes:
         human = outcome.first_human_response
-        profile = profiles.get(outcome.profile_key)
-        if outcome.kind != OPENER or human is None or profile is None:
+        if human is None or outcome.kind != OPENER:
             continue
-        opened = in_business_hours(outcome.post.created_at, profile.timezone, profile.business_hours)
-        waits["in_hours" if opened else "out_of_hours"].append(human.seconds)
-    return {k: metrics.percentiles(sorted(v)) for k, v in waits.items()}
+        opened = is_open.get(outcome.profile_key)
+        if opened is None:
+            continue
+        (in_hours if opened(outcome.post.created_at) else out_of_hours).append(human.seconds)
+    in_hours.sort()
+    out_of_hours.sort()
+    return {"in_hours": metrics.percentiles(in_hours), "out_of_hours": metrics.percentiles(out_of_hours)}
 
 
 def _completeness_warnings(report: WeeklyReport) -> list[str]:

@@ -2,6 +2,10 @@
 
 Customer text is untrusted: a cell that a spreadsheet would run as a formula gets a leading
 ``'`` and control characters (including line breaks) become spaces, so one post is one line.
+
+A big week is a million rows, so the CSV is written row by row straight into one bytes
+buffer (no list of rows, no second copy of the text), with the common case of a cell kept
+cheap: a printable cell that cannot start a formula is written as it is.
 """
 
 from __future__ import annotations
@@ -9,11 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zlib
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from responsegap.domain.business_hours import business_seconds
+from responsegap.domain.business_hours import calendar
 from responsegap.domain.matching import OPENER, Outcome
+from responsegap.domain.model import Profile
 from responsegap.domain.periods import iso
 from responsegap.report.compose import WeeklyReport
 from responsegap.report.render import safe_url
@@ -37,6 +44,10 @@ COLUMNS = (
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# First characters that send a printable cell down the careful path: the formula starts and
+# the one printable character ``lstrip`` removes (tab and CR are not printable anyway).
+_RISKY_FIRST = frozenset("=+-@ ")
+BOM = b"\xef\xbb\xbf"
 
 
 def safe_cell(value: object) -> str | int:
@@ -50,6 +61,15 @@ def safe_cell(value: object) -> str | int:
     return cleaned
 
 
+def _safe_text(text: str | None) -> str | int:
+    """``safe_cell`` for a string, with the common case (nothing to change) decided in C."""
+    if text is None:
+        return ""
+    if text.isprintable() and text[:1] not in _RISKY_FIRST:
+        return text  # no control character (they are all unprintable), no formula start
+    return safe_cell(text)
+
+
 def status(outcome: Outcome) -> str:
     """``answered``, ``unanswered``, or ``answered-automated`` when no person had replied by as-of."""
     if outcome.first_response is None:
@@ -57,51 +77,175 @@ def status(outcome: Outcome) -> str:
     return "answered" if outcome.first_human_response is not None else "answered-automated"
 
 
-def rows(report: WeeklyReport) -> list[list[str | int]]:
-    profiles = report.profile_by_key
-    out = []
-    for outcome in report.outcomes:
-        profile = profiles[outcome.profile_key]
+class _Clock:
+    """ISO 8601 strings of a moment, local (with offset) and UTC, worked out once per minute.
+
+    A week of posts falls in about 10,000 minutes; offsets change on whole minutes (an offset
+    with seconds, as in historic local mean time, is formatted moment by moment).
+    """
+
+    def __init__(self, timezone: str) -> None:
+        self.tz = ZoneInfo(timezone)
+        self._minutes: dict[int, tuple[str, str, str, str] | None] = {}
+
+    def local_and_utc(self, moment: int) -> tuple[str, str]:
+        minute, second = divmod(moment, 60)
+        parts = self._minutes.get(minute, False)
+        if parts is False:
+            start = datetime.fromtimestamp(minute * 60, self.tz)
+            offset = start.utcoffset()
+            if offset is None or offset.total_seconds() % 60:
+                parts = None
+            else:
+                local = start.isoformat()
+                utc = iso(minute * 60)
+                parts = (local[:17], local[19:], utc[:17], utc[19:])
+            self._minutes[minute] = parts
+        if parts is None:
+            return datetime.fromtimestamp(moment, self.tz).isoformat(), iso(moment)
+        seconds = f"{second:02d}"
+        return parts[0] + seconds + parts[1], parts[2] + seconds + parts[3]
+
+
+def _row_writer(report: WeeklyReport) -> Callable[[Outcome], list[object]]:
+    """A function from an outcome to its CSV row (cells made safe; numbers stay numbers)."""
+    profiles: dict[str, tuple[Profile, str | int, str | int, _Clock, Callable[[int, int], int]]] = {}
+    for profile in report.brand.profiles:
+        profiles[profile.key] = (
+            profile,
+            _safe_text(profile.handle),
+            _safe_text(profile.platform),
+            _Clock(profile.timezone),
+            calendar(profile.timezone, profile.business_hours).business_seconds,
+        )
+    reasons_text: dict[tuple[str, ...], str | int] = {}
+
+    def row(outcome: Outcome) -> list[object]:
+        profile, handle, platform, clock, business_seconds = profiles[outcome.profile_key]
         post = outcome.post
         first, human = outcome.first_response, outcome.first_human_response
-        local = datetime.fromtimestamp(post.created_at, ZoneInfo(profile.timezone))
-        business = (
-            business_seconds(post.created_at, first.created_at, profile.timezone, profile.business_hours)
-            if first
-            else None
-        )
+        created = post.created_at
+        local, utc = clock.local_and_utc(created)
+        url = post.url
+        link = "" if url is None else _safe_text(safe_url(url) or "")
+        if first is None:
+            state, first_seconds, business, reasons = "unanswered", None, None, ""
+        else:
+            state = "answered" if human is not None else "answered-automated"
+            first_seconds = first.seconds
+            business = business_seconds(created, first.created_at)
+            reasons = ""
+            if first.automated and first.reasons:
+                reasons = reasons_text.get(first.reasons, "")
+                if reasons == "":
+                    reasons = reasons_text[first.reasons] = _safe_text("; ".join(first.reasons))
         if outcome.kind != OPENER:
             within = ""  # the SLA figure is defined on openers only (METRICS.md)
         else:
             within = "yes" if human is not None and human.seconds <= profile.sla_seconds else "no"
-        values: list[object] = [
-            profile.handle,
-            profile.platform,
-            post.post_id,
-            safe_url(post.url) or "",
-            local.isoformat(),
-            iso(post.created_at),
+        return [
+            handle,
+            platform,
+            _safe_text(post.post_id),
+            link,
+            local,
+            utc,
             outcome.kind,
-            status(outcome),
-            first.seconds if first else None,
+            state,
+            first_seconds,
             business,
-            human.seconds if human else None,
+            human.seconds if human is not None else None,
             within,
-            "; ".join(first.reasons) if first and first.automated else "",
-            post.author_handle,
-            post.text,
+            reasons,
+            _safe_text(post.author_handle),
+            _safe_text(post.text),
         ]
-        out.append([safe_cell(v) for v in values])
-    return out
+
+    return row
+
+
+def rows(report: WeeklyReport) -> list[list[object]]:
+    """Every row as a list (for tests and small weeks; ``write_csv`` streams instead)."""
+    row = _row_writer(report)
+    return [row(outcome) for outcome in report.outcomes]
+
+
+def write_csv(
+    report: WeeklyReport,
+    outcomes: Iterable[Outcome] | None = None,
+    *,
+    max_bytes: int | None = None,
+) -> tuple[bytes, int]:
+    """The CSV of ``outcomes`` (default: every customer post of the week) and its row count.
+
+    UTF-8 with a byte-order mark (so Excel reads accents right) and CRLF line ends (RFC 4180).
+    With ``max_bytes``, rows stop before the file would grow past it (the header always fits).
+    """
+    buffer = io.BytesIO()
+    buffer.write(BOM)
+    # errors="replace": one post with a broken character (a lone surrogate) must not stop the report.
+    text = io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline="", write_through=False)
+    writer = csv.writer(text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS)
+    row = _row_writer(report)
+    count = 0
+    source = report.outcomes if outcomes is None else outcomes
+    if max_bytes is None:
+        writerow = writer.writerow
+        for outcome in source:
+            writerow(row(outcome))
+            count += 1
+    else:
+        # Each row is checked on its own so the cap is exact; only capped files (small) pay for it.
+        text.flush()
+        size = buffer.tell()
+        line = io.StringIO()
+        one = csv.writer(line, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        for outcome in source:
+            line.seek(0)
+            line.truncate()
+            one.writerow(row(outcome))
+            encoded = line.getvalue().encode("utf-8", errors="replace")
+            if size + len(encoded) > max_bytes:
+                break
+            buffer.write(encoded)
+            size += len(encoded)
+            count += 1
+    text.flush()
+    text.detach()
+    return buffer.getvalue(), count
 
 
 def to_csv(report: WeeklyReport) -> bytes:
-    """UTF-8 with a byte-order mark (so Excel reads accents right) and CRLF line ends (RFC 4180)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    writer.writerows(rows(report))
-    return buffer.getvalue().encode("utf-8-sig")
+    """Every customer post of the week: UTF-8 with a byte-order mark, CRLF line ends."""
+    return write_csv(report)[0]
+
+
+def unanswered(report: WeeklyReport) -> Iterable[Outcome]:
+    """What a leader acts on: unanswered openers and follow-ups left hanging, oldest first."""
+    return (o for o in report.outcomes if o.first_response is None)
+
+
+def gzip_within(data: bytes, max_bytes: int, *, level: int = 6, chunk: int = 1 << 20) -> bytes | None:
+    """``data`` gzip-compressed, or None as soon as the result would be larger than ``max_bytes``.
+
+    The header carries no time or name, so the same CSV always compresses to the same bytes.
+    """
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container, mtime 0
+    out = []
+    size = 0
+    view = memoryview(data)
+    for start in range(0, len(data), chunk):
+        piece = compressor.compress(view[start : start + chunk])
+        size += len(piece)
+        if size > max_bytes:
+            return None
+        out.append(piece)
+    tail = compressor.flush()
+    if size + len(tail) > max_bytes:
+        return None
+    out.append(tail)
+    return b"".join(out)
 
 
 # The name pipeline/weekly.py looks for.

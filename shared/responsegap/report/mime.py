@@ -7,7 +7,6 @@ extra recipient.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -16,8 +15,27 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from responsegap.report import csv_export, render
+from responsegap.report import render
+from responsegap.report.artefacts import (
+    SES_MAX_MESSAGE_BYTES,
+    ReportArtefacts,
+    attachment_name,
+    build_artefacts,
+    report_json,
+)
 from responsegap.report.compose import RollupReport, WeeklyReport
+
+__all__ = [
+    "MAX_RECIPIENTS",
+    "SES_MAX_MESSAGE_BYTES",
+    "AddressError",
+    "attachment_name",
+    "build_message",
+    "build_rollup_message",
+    "parse_address",
+    "parse_recipients",
+    "report_json",
+]
 
 MAX_RECIPIENTS = 50  # SES accepts at most 50 destinations per message
 _ADDR_SPEC = re.compile(
@@ -55,14 +73,6 @@ def parse_recipients(recipients: Iterable[str]) -> list[Address]:
     return list(out.values())
 
 
-def attachment_name(report: WeeklyReport, extension: str) -> str:
-    return f"response-gap-{report.brand.brand_id}-{report.week}.{extension}"
-
-
-def report_json(report: WeeklyReport) -> bytes:
-    return json.dumps(report.json_document(), indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8")
-
-
 def _envelope(subject: str, sender: str, recipients: Iterable[str], now: datetime | None) -> EmailMessage:
     source = parse_address(sender)
     to = parse_recipients(recipients)
@@ -79,21 +89,40 @@ def _envelope(subject: str, sender: str, recipients: Iterable[str], now: datetim
 
 
 def build_message(
-    report: WeeklyReport, sender: str, recipients: Iterable[str], *, now: datetime | None = None
+    report: WeeklyReport,
+    sender: str,
+    recipients: Iterable[str],
+    *,
+    now: datetime | None = None,
+    artefacts: ReportArtefacts | None = None,
 ) -> EmailMessage:
-    """multipart/mixed: [multipart/alternative: text/plain, text/html], report CSV, report JSON."""
-    message = _envelope(render.subject(report), sender, recipients, now)
-    message.set_content(render.render_text(report), subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(
-        render.render_html(report), subtype="html", charset="utf-8", cte="quoted-printable"
+    """multipart/mixed: [multipart/alternative: text/plain, text/html], report CSV, report JSON.
+
+    Pass the ``artefacts`` already built for the archive so nothing is rendered twice. The
+    CSV part is the complete CSV, its gzip (``.csv.gz``) or the unanswered posts only,
+    whichever keeps the message under ``artefacts.MAX_EMAIL_BYTES`` (see artefacts.py).
+    """
+    built = artefacts if artefacts is not None else build_artefacts(report)
+    message = _envelope(built.subject, sender, recipients, now)
+    message.set_content(_valid(built.text), subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(_valid(built.html), subtype="html", charset="utf-8", cte="quoted-printable")
+    csv_part = built.attachment
+    message.add_attachment(
+        csv_part.data, maintype=csv_part.maintype, subtype=csv_part.subtype, filename=csv_part.filename
     )
     message.add_attachment(
-        csv_export.to_csv(report), maintype="text", subtype="csv", filename=attachment_name(report, "csv")
-    )
-    message.add_attachment(
-        report_json(report), maintype="application", subtype="json", filename=attachment_name(report, "json")
+        built.json, maintype="application", subtype="json", filename=attachment_name(report, "json")
     )
     return message
+
+
+def _valid(text: str) -> str:
+    """Text that encodes as UTF-8: a lone surrogate (a cut emoji) becomes U+FFFD, not an error."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
 
 
 def build_rollup_message(

@@ -51,6 +51,10 @@ REASON_WORDS = {
     "too fast for a person": "sent faster than a person could read the post and type",
 }
 TEXT_LIMIT = 160
+DEFAULT_ATTACHMENTS = {
+    "sentence": "Attached: every customer post of the week (CSV) and the full figures (JSON).",
+    "notice": "",
+}
 
 
 @cache
@@ -102,11 +106,16 @@ def subject(report: WeeklyReport) -> str:
 
 
 def render_html(report: WeeklyReport) -> str:
-    return environment().get_template("report.html.j2").render(**context(report))
+    return render_template("report.html.j2", context(report))
 
 
 def render_text(report: WeeklyReport) -> str:
-    return environment().get_template("report.txt.j2").render(**context(report))
+    return render_template("report.txt.j2", context(report))
+
+
+def render_template(name: str, view: dict[str, Any]) -> str:
+    """One template with a prepared ``context`` (build it once to render HTML and text)."""
+    return environment().get_template(name).render(**view)
 
 
 def rollup_subject(rollup: RollupReport) -> str:
@@ -326,7 +335,10 @@ def _hours(report: WeeklyReport) -> list[dict[str, Any]]:
     return rows
 
 
-def context(report: WeeklyReport) -> dict[str, Any]:
+def context(report: WeeklyReport, *, attachments: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything the templates show. ``attachments`` is what to say about the attached files
+    (``artefacts.attachment_note``); by default, that the complete CSV and the JSON are attached.
+    """
     f = report.figures
     tz = report.brand.timezone
     # A platform table only adds something when a platform has several profiles.
@@ -365,6 +377,7 @@ def context(report: WeeklyReport) -> dict[str, Any]:
         "warnings": report.warnings,
         "actions": report.actions,
         "timezones": sorted({p.timezone for p in report.brand.profiles}) or [tz],
+        "attachments": attachments or dict(DEFAULT_ATTACHMENTS),
     }
 
 
