@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         figures = json.loads(json_path.read_text()) if code == 0 and json_path.exists() else None
-    origin = f"from {path}" if args.file else f"written in {written:.1f} s"
-    print(f"analyze_memory: {rows:,} TWCS rows ({size / 2**20:.0f} MB, {origin}), {args.brands} brands")
+    origin = f"from {path}" if args.file else f"written in {written:.1f} s, {args.brands} brands"
+    print(f"analyze_memory: {rows:,} TWCS lines ({size / 2**20:.0f} MB, {origin})")
     if code != 0:
         print(f"  responsegap analyze FAILED (exit {code}):\n{err[-2000:]}")
         return 1

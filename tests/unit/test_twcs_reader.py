@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import tempfile
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -202,14 +201,14 @@ def test_routing_puts_each_post_where_the_engine_needs_it() -> None:
     assert (index.first_created, index.last_created) == (OCT31_221047, 1509532200)
 
 
-def test_a_thread_without_a_brand_goes_nowhere_and_a_missing_parent_still_joins() -> None:
+def test_a_thread_without_a_brand_goes_nowhere_and_a_missing_parent_still_joins(tmp_path: Path) -> None:
     text = HEADER + (
         "1,7,True,Tue Oct 31 22:10:47 +0000 2017,just chatting,,\n"
         "2,8,True,Tue Oct 31 22:11:47 +0000 2017,@9 me too,,1\n"
         "3,9,True,Tue Oct 31 22:12:47 +0000 2017,@AcmeHelp hi,,99\n"
         "4,AcmeHelp,False,Tue Oct 31 22:13:47 +0000 2017,@8 hello,,99\n"
     )
-    path = Path(tempfile.mkdtemp()) / "threads.csv"
+    path = tmp_path / "threads.csv"
     path.write_text(text, encoding="utf-8")
     index = index_twcs(path)
     assert index.routes_of("1") == index.routes_of("2") == frozenset()

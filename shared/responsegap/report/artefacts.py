@@ -22,7 +22,6 @@ from typing import Any
 
 from responsegap.report import csv_export, render
 from responsegap.report.compose import WeeklyReport
-from responsegap.report.format import plural
 
 SES_MAX_MESSAGE_BYTES = 40 * 1024 * 1024  # SES v2 hard limit for a raw message
 MAX_EMAIL_BYTES = 10 * 1024 * 1024  # our budget for the whole message
@@ -87,7 +86,7 @@ def attachment_note(attachment: CsvAttachment | None) -> dict[str, str]:
         return {
             "sentence": (
                 f"Attached: every customer post of the week as a compressed CSV ({attachment.filename}, "
-                f"{plural(attachment.total_rows, 'post')}; any unzip tool opens it) and the full figures "
+                f"{attachment.total_rows:,} posts; any unzip tool opens it) and the full figures "
                 "(JSON)."
             ),
             "notice": "",
@@ -98,7 +97,7 @@ def attachment_note(attachment: CsvAttachment | None) -> dict[str, str]:
             "hanging follow-ups (cut to keep this email small)"
         )
     else:
-        which = f"all {plural(attachment.unanswered_total, 'unanswered post')} and hanging follow-ups"
+        which = f"all {attachment.unanswered_total:,} unanswered posts and hanging follow-ups"
     notice = (
         f"The complete CSV of every customer post of the week ({attachment.total_rows:,} posts, {size}) "
         f"is too large to email: it is in the report archive as {attachment.archive_location}."

@@ -167,7 +167,7 @@ def _row_writer(report: WeeklyReport) -> Callable[[Outcome], list[object]]:
 def rows(report: WeeklyReport) -> list[list[object]]:
     """Every row as a list (for tests and small weeks; ``write_csv`` streams instead)."""
     row = _row_writer(report)
-    return [row(outcome) for outcome in report.outcomes]
+    return [["" if v is None else v for v in row(outcome)] for outcome in report.outcomes]
 
 
 def write_csv(
