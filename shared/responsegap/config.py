@@ -7,6 +7,7 @@ start with a message that says what to fix instead of failing later on a poll.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import json
 import os
 from collections.abc import Mapping
@@ -61,6 +62,13 @@ class Settings:
         )
         if not settings.credentials_path.startswith("/") or not settings.credentials_path.endswith("/"):
             raise ConfigError("CREDENTIALS_PATH must start and end with '/', like /responsegap/")
+        key_parameter = settings.handle_hash_key_parameter
+        if key_parameter and not key_parameter.startswith(settings.credentials_path):
+            # The poll function may read parameters under CREDENTIALS_PATH and nothing else.
+            raise ConfigError(
+                f"HANDLE_HASH_KEY_PARAMETER {key_parameter!r} must sit under CREDENTIALS_PATH "
+                f"{settings.credentials_path!r}"
+            )
         return settings
 
 
@@ -144,7 +152,12 @@ def _is_private_host(host: str) -> bool:
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return host.lower().endswith((".internal", ".local"))
+        try:
+            # The C resolver also takes 2852039166, 0xa9fea9fe, 127.1 and octal for IPv4:
+            # classify what it would actually connect to.
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return host.lower().endswith((".internal", ".local"))
     return (
         address.is_private
         or address.is_loopback

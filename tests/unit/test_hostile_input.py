@@ -137,11 +137,6 @@ def test_bodies_that_are_not_a_page_give_a_connector_error(body: bytes) -> None:
         fetch([body])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connectors/http.py catches ValueError from response.json() but not RecursionError, so a "
-    "deeply nested body escapes as RecursionError instead of MalformedPayload; reported to the lead",
-)
 def test_deeply_nested_json_gives_a_connector_error_not_a_crash() -> None:
     body = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     with pytest.raises(ConnectorError):
@@ -277,12 +272,6 @@ def test_hostile_base_urls_are_refused(url: str) -> None:
         check_base_url(url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.check_base_url parses hosts with ipaddress, which rejects decimal/hex/octal/short "
-    "IPv4 spellings, so they pass as 'public names' while getaddrinfo maps them to 169.254.169.254 "
-    "or 127.0.0.1; reported to the lead",
-)
 @pytest.mark.parametrize("url", ALTERNATE_IPV4)
 def test_other_spellings_of_private_addresses_are_refused(url: str) -> None:
     with pytest.raises(ConfigError):

@@ -21,9 +21,15 @@ from responsegap.pipeline import observability
 from responsegap.pipeline.observability import SDK_LOGGERS, quiet_sdk_loggers
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "tok-4f1e9c2b7a-SECURESTRING-VALUE"  # noqa: S105 - a test value, looked for in the logs
+SECRET = "tok-4f1e9c2b7a-SECURESTRING-VALUE"
 PARAMETER = "/responsegap/x/acmehelp"
-CHILDREN = ("botocore.parsers", "botocore.endpoint", "botocore.auth", "botocore.hooks", "urllib3.connectionpool")
+CHILDREN = (
+    "botocore.parsers",
+    "botocore.endpoint",
+    "botocore.auth",
+    "botocore.hooks",
+    "urllib3.connectionpool",
+)
 
 
 class _Collect(logging.Handler):
@@ -38,7 +44,8 @@ class _Collect(logging.Handler):
         # The message as formatted, and every attribute (args, extra keys) in case a handler
         # with another formatter (Powertools' JSON one) would print them.
         return "\n".join(
-            f"{r.name} {r.levelname} {r.getMessage()} {json.dumps(r.__dict__, default=repr)}" for r in self.records
+            f"{r.name} {r.levelname} {r.getMessage()} {json.dumps(r.__dict__, default=repr)}"
+            for r in self.records
         )
 
 
@@ -110,9 +117,14 @@ def test_even_the_sdk_loggers_set_to_debug_explicitly_do_not_log_bodies(debug_ro
 
 
 def test_the_pin_is_info_under_a_debug_root_and_follows_a_higher_root(debug_root: _Collect) -> None:
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)  # as before anything pinned them
     quiet_sdk_loggers()
     for name in (*SDK_LOGGERS, *CHILDREN):
         assert logging.getLogger(name).getEffectiveLevel() == logging.INFO, name
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    quiet_sdk_loggers()  # never lowers a level someone raised
+    assert logging.getLogger("botocore").level == logging.WARNING
     for name in SDK_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET)
     logging.getLogger().setLevel(logging.WARNING)  # the Lambda runtime's default

@@ -172,7 +172,7 @@ class PlatformHttp:
                 )
             try:
                 return response.json()
-            except ValueError as error:
+            except (ValueError, RecursionError) as error:  # RecursionError: absurdly nested JSON
                 raise MalformedPayload(
                     self.profile_key, f"{_safe_url(url)} did not return JSON: {_snippet(response, kwargs)}"
                 ) from error

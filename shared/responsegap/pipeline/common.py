@@ -27,11 +27,14 @@ def make_store(settings: Settings, dynamodb: Any = None) -> Any:
     """The stack's PostStore (imported here so the pipeline modules load without boto3 calls)."""
     import boto3
 
+    from responsegap.privacy import protect
     from responsegap.store.dynamo import PostStore
 
-    return PostStore(
+    store = PostStore(
         settings.table_name, dynamodb or boto3.client("dynamodb"), retention_days=settings.retention_days
     )
+    # With HANDLE_HASH_KEY_PARAMETER set, customer handles are stored only as keyed hashes.
+    return protect(store, settings)
 
 
 def resolve_profile(store: StorePort, brand_id: str, profile_key: str) -> tuple[Brand, Profile] | None:

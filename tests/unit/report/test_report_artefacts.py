@@ -51,7 +51,7 @@ def big_week(customers: int, *, text_length: int, seed: int = 7, compressible: b
         else:  # random letters: gzip gains little
             body = base64.b64encode(rng.randbytes(text_length * 3 // 4 + 3)).decode("ascii")[:text_length]
         if n % 97 == 0:
-            body = "=HYPERLINK(\"http://evil\",\"x\")\r\n" + body  # hostile cells stay defused
+            body = '=HYPERLINK("http://evil","x")\r\n' + body  # hostile cells stay defused
         post = s.customer(f"c{n}", when, f"@acme {body}", f"cust{n % 5000}")
         posts.append(post)
         if n % 3 == 0:
@@ -222,7 +222,7 @@ HOSTILE_CELLS = (
     "del\x7f\x9f",
     "",
     "zero\u200bwidth",
-    "plain text, with \"quotes\"",
+    'plain text, with "quotes"',
 )
 
 
@@ -248,9 +248,10 @@ def test_local_times_across_a_clock_change() -> None:
         assert local == datetime.fromtimestamp(moment, ZoneInfo("Europe/London")).isoformat()
         assert utc == iso(moment)
     lmt = csv_export._Clock("Europe/Amsterdam")  # +00:19:32 before 1937
-    assert lmt.local_and_utc(-1_500_000_000)[0] == datetime.fromtimestamp(
-        -1_500_000_000, ZoneInfo("Europe/Amsterdam")
-    ).isoformat()
+    assert (
+        lmt.local_and_utc(-1_500_000_000)[0]
+        == datetime.fromtimestamp(-1_500_000_000, ZoneInfo("Europe/Amsterdam")).isoformat()
+    )
 
 
 def test_capped_csv_stops_at_the_budget() -> None:
