@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from responsegap.report import csv_export, render
-from responsegap.report.compose import WeeklyReport
+from responsegap.report.compose import WeeklyReport, bulk_work
 
 SES_MAX_MESSAGE_BYTES = 40 * 1024 * 1024  # SES v2 hard limit for a raw message
 MAX_EMAIL_BYTES = 10 * 1024 * 1024  # our budget for the whole message
@@ -183,6 +183,13 @@ def build_artefacts(
     """Render every file once. ``archive_location`` is shown when the complete CSV is too big
     to email (default: the key ``ReportArchive`` uses with its default prefix).
     """
+    with bulk_work():
+        return _build_artefacts(report, archive_location, max_email_bytes)
+
+
+def _build_artefacts(
+    report: WeeklyReport, archive_location: str | None, max_email_bytes: int
+) -> ReportArtefacts:
     names = {kind: attachment_name(report, kind) for kind in ("html", "csv", "json")}
     full_csv, total_rows = csv_export.write_csv(report)
     document = report_json(report)

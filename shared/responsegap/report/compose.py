@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Protocol
@@ -156,6 +158,24 @@ class WeeklyReport:
         }
 
 
+@contextmanager
+def bulk_work() -> Iterator[None]:
+    """The cyclic garbage collector off while millions of acyclic objects are made.
+
+    Posts, outcomes and figures hold no reference cycles, so reference counting frees them
+    all; but every collection of the oldest generation walks every live post, again and
+    again as the week is read (about 40% of the read time for a big week). Restores the
+    collector's previous state.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def compose_weekly_report(
     store: ReportStore,
     brand: Brand,
@@ -163,6 +183,22 @@ def compose_weekly_report(
     as_of: int,
     *,
     poll_interval_seconds: int = 300,
+) -> WeeklyReport:
+    """Read, match and measure ``brand``'s ``week`` (e.g. ``2026-W47``) as seen at ``as_of``.
+
+    See :func:`_compose_weekly_report`; runs with the cyclic garbage collector paused.
+    """
+    with bulk_work():
+        return _compose_weekly_report(store, brand, week, as_of, poll_interval_seconds=poll_interval_seconds)
+
+
+def _compose_weekly_report(
+    store: ReportStore,
+    brand: Brand,
+    week: str,
+    as_of: int,
+    *,
+    poll_interval_seconds: int,
 ) -> WeeklyReport:
     """Read, match and measure ``brand``'s ``week`` (e.g. ``2026-W47``) as seen at ``as_of``.
 

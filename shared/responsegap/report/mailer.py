@@ -9,7 +9,12 @@ from typing import Any
 
 import boto3
 
+from responsegap.report.artefacts import SES_MAX_MESSAGE_BYTES
 from responsegap.report.mime import parse_address, parse_recipients
+
+
+class MessageTooLarge(ValueError):
+    """A raw message SES v2 would refuse (over 40 MB); the weekly report never builds one."""
 
 
 class SesMailer:
@@ -24,10 +29,15 @@ class SesMailer:
         """
         source = parse_address(sender)
         to = [a.addr_spec for a in parse_recipients(recipients)]
+        raw = message.as_bytes(policy=SMTP)
+        if len(raw) > SES_MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(
+                f"message is {len(raw):,} bytes; SES accepts at most {SES_MAX_MESSAGE_BYTES:,}"
+            )
         request: dict[str, Any] = {
             "FromEmailAddress": source.addr_spec,
             "Destination": {"ToAddresses": to},
-            "Content": {"Raw": {"Data": message.as_bytes(policy=SMTP)}},
+            "Content": {"Raw": {"Data": raw}},
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set

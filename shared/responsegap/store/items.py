@@ -180,8 +180,9 @@ def items_to_posts(items: Iterable[Item]) -> Iterator[Post]:
 
     Reading a week means millions of items, so this is written for speed and memory: one
     ``dict.get`` per attribute, no per-field helper calls, and values that repeat across
-    posts (platform, authors, reply targets' authors, apps, mention lists, template texts)
-    are shared objects instead of one copy per post. Post ids are unique and not shared.
+    posts (platform, authors, reply targets and their authors, apps, mention lists, template
+    texts) are shared objects instead of one copy per post. The table of shared values lives
+    as long as the iteration.
     """
     shared: dict[Any, Any] = {}
     share = shared.setdefault
@@ -191,7 +192,8 @@ def items_to_posts(items: Iterable[Item]) -> Iterator[Post]:
         value = get("text")
         text = share(value["S"], value["S"]) if value is not None else ""
         value = get("in_reply_to_id")
-        in_reply_to_id = value["S"] if value is not None else None
+        # Usually the id of a post read just before: the same string object then.
+        in_reply_to_id = share(value["S"], value["S"]) if value is not None else None
         value = get("in_reply_to_author_id")
         in_reply_to_author_id = share(value["S"], value["S"]) if value is not None else None
         value = get("mentions")
@@ -209,9 +211,10 @@ def items_to_posts(items: Iterable[Item]) -> Iterator[Post]:
         platform = item["platform"]["S"]
         author_id = item["author_id"]["S"]
         author_handle = item["author_handle"]["S"]
+        post_id = item["post_id"]["S"]
         yield new_post(
             share(platform, platform),
-            item["post_id"]["S"],
+            share(post_id, post_id),
             share(author_id, author_id),
             share(author_handle, author_handle),
             int(item["created_at"]["N"]),

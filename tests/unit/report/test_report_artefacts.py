@@ -261,3 +261,19 @@ def test_capped_csv_stops_at_the_budget() -> None:
     assert len(data) <= 5000 and data.count(b"\r\n") == rows + 1 and rows > 0
     more, more_rows = csv_export.write_csv(report, csv_export.unanswered(report), max_bytes=10**9)
     assert more.startswith(data) and more_rows == 200
+
+
+def test_the_mailer_refuses_a_message_ses_would_refuse() -> None:
+    from email.message import EmailMessage
+
+    from responsegap.report.mailer import MessageTooLarge, SesMailer
+
+    class NeverCalled:
+        def send_email(self, **kwargs):  # pragma: no cover - must not be reached
+            raise AssertionError("sent")
+
+    message = EmailMessage()
+    message.set_content("x")
+    message.add_attachment(b"\0" * (SES_MAX_MESSAGE_BYTES * 3 // 4 + 1), maintype="application", subtype="x")
+    with pytest.raises(MessageTooLarge):
+        SesMailer(NeverCalled()).send(message, SENDER, ["leader@example.com"])
