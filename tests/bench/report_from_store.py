@@ -24,6 +24,7 @@ client pays; it is measured on one page and printed as an estimate for all pages
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -293,11 +294,16 @@ def measure(directory: Path) -> dict[str, Any]:
     original = store.posts_between
 
     def timed_posts_between(profile_key: str, start: int, end: int) -> Iterator[Any]:
-        began, cpu = time.perf_counter(), time.process_time()
-        posts = list(original(profile_key, start, end))
-        timings["read"] += time.perf_counter() - began
-        timings["read_cpu"] += time.process_time() - cpu
-        return iter(posts)
+        # Timed a few thousand posts at a time, so the measurement adds no list of all posts.
+        posts = original(profile_key, start, end)
+        while True:
+            began, cpu = time.perf_counter(), time.process_time()
+            chunk = list(itertools.islice(posts, 4096))
+            timings["read"] += time.perf_counter() - began
+            timings["read_cpu"] += time.process_time() - cpu
+            if not chunk:
+                return
+            yield from chunk
 
     store.posts_between = timed_posts_between  # type: ignore[method-assign]
     cpu_began = time.process_time()

@@ -89,7 +89,7 @@ def sdk_records(collect: _Collect) -> list[logging.LogRecord]:
 @pytest.mark.usefixtures("aws_env")
 def test_with_the_root_logger_at_debug_a_secure_string_is_not_logged(debug_root: _Collect) -> None:
     quiet_sdk_loggers()  # as on import, now that the root is at DEBUG
-    logging.getLogger("responsegap.test").debug("the handler sees DEBUG records")
+    logging.getLogger("test-observability-control").debug("the handler sees DEBUG records")
     get_secure_string()
     assert any(r.levelno == logging.DEBUG for r in debug_root.records)  # the capture works at DEBUG
     assert SECRET not in debug_root.text()  # ...and the secret is nowhere in the logs

@@ -19,6 +19,7 @@ Two things here are about what a cold start costs and what a log may contain:
 from __future__ import annotations
 
 import logging
+import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -68,9 +69,13 @@ def quiet_sdk_loggers() -> None:
 
 quiet_sdk_loggers()
 
-logger: Logger = Logger()
+# The template sets POWERTOOLS_SERVICE_NAME; without it (a test or script importing this first)
+# the logger would be "service_undefined" for the whole process, not the "responsegap" one.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or NAMESPACE
+
+logger: Logger = Logger(service=SERVICE)
 # botocore only at init; requests when it is first imported (see _patch_when_imported).
-tracer: Tracer = Tracer(patch_modules=("botocore",))
+tracer: Tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics: Metrics = Metrics(namespace=NAMESPACE)
 
 

@@ -94,20 +94,20 @@ def attachment_note(attachment: CsvAttachment | None) -> dict[str, str]:
     if attachment.rows < attachment.unanswered_total:
         which = (
             f"the oldest {attachment.rows:,} of the {attachment.unanswered_total:,} unanswered posts and "
-            "hanging follow-ups (cut to keep this email small)"
+            f"hanging follow-ups, cut to keep this email small ({attachment.filename})"
         )
     else:
-        which = f"all {attachment.unanswered_total:,} unanswered posts and hanging follow-ups"
-    notice = (
+        which = (
+            f"all {attachment.unanswered_total:,} unanswered posts and hanging follow-ups "
+            f"({attachment.filename})"
+        )
+    archived = (
         f"The complete CSV of every customer post of the week ({attachment.total_rows:,} posts, {size}) "
         f"is too large to email: it is in the report archive as {attachment.archive_location}."
     )
     return {
-        "sentence": (
-            f"Attached: {which} ({attachment.filename}) and the full figures (JSON); "
-            f"the complete CSV is in the report archive as {attachment.archive_location}."
-        ),
-        "notice": notice,
+        "sentence": f"Attached: {which}, and the full figures (JSON). {archived}",
+        "notice": f"{archived} Attached instead: {which}.",
     }
 
 

@@ -181,8 +181,8 @@ def items_to_posts(items: Iterable[Item]) -> Iterator[Post]:
     Reading a week means millions of items, so this is written for speed and memory: one
     ``dict.get`` per attribute, no per-field helper calls, and values that repeat across
     posts (platform, authors, reply targets and their authors, apps, mention lists, template
-    texts) are shared objects instead of one copy per post. The table of shared values lives
-    as long as the iteration.
+    texts, the second a post was made) are shared objects instead of one copy per post. The
+    table of shared values lives as long as the iteration.
     """
     shared: dict[Any, Any] = {}
     share = shared.setdefault
@@ -212,12 +212,13 @@ def items_to_posts(items: Iterable[Item]) -> Iterator[Post]:
         author_id = item["author_id"]["S"]
         author_handle = item["author_handle"]["S"]
         post_id = item["post_id"]["S"]
+        created_at = int(item["created_at"]["N"])
         yield new_post(
             share(platform, platform),
             share(post_id, post_id),
             share(author_id, author_id),
             share(author_handle, author_handle),
-            int(item["created_at"]["N"]),
+            share(created_at, created_at),  # a busy week has several posts per second
             text,
             in_reply_to_id,
             in_reply_to_author_id,

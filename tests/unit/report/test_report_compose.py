@@ -185,3 +185,20 @@ def test_rollup_measures_all_posts_together():
     assert rollup.previous_overall is None  # "other" has no last week
     with pytest.raises(ValueError):
         compose_rollup([])
+
+
+def test_a_one_platform_brand_reuses_its_figures_as_the_platform_row():
+    import dataclasses
+
+    from responsegap.report.compose import _platform_figures
+
+    full = s.brand()
+    brand = dataclasses.replace(full, profiles=full.profiles[:1])  # x only
+    store = s.FakeStore(brands={"acme": brand})
+    report = compose_weekly_report(store, brand, s.WEEK, s.AS_OF)
+    measured = _platform_figures(brand, report.outcomes, report.periods, report.as_of)
+    assert report.platforms == measured
+    assert report.platforms[0]["openers"] == 6
+    # A copy: changing the platform row cannot change the brand's figures.
+    report.platforms[0]["first_response_seconds"]["median"] = -1
+    assert report.figures["first_response_seconds"]["median"] != -1
