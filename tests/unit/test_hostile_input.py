@@ -100,12 +100,6 @@ def test_hostile_text_is_read_and_stored_safely(name: str) -> None:
         assert back == post
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/items.py encodes text as strict UTF-8 (truncate_text, body_hash): a lone surrogate "
-    "(a platform's cut emoji) raises UnicodeEncodeError, so the poll fails on every retry and the "
-    "profile never advances; reported to the lead",
-)
 def test_a_lone_surrogate_does_not_stop_the_store() -> None:
     from responsegap.store.items import body_hash
 

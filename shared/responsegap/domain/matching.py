@@ -129,7 +129,7 @@ def _attribute_platform(
     owners: dict[str, Owner],
     handles: dict[str, Owner],
     ids: dict[str, Owner],
-    slots: dict[str, dict[int, Outcome]],
+    slots: dict[str, dict[str, Outcome]],
 ) -> None:
     """An :class:`Outcome` per customer post and brand, per METRICS.md 'Things', into ``slots``."""
     for post_id, post in table.items():
@@ -145,7 +145,7 @@ def _attribute_platform(
                 parent_owner = ids.get(account) or handles.get(account.lower())
         if parent_owner is not None and parent_owner[0] != own_brand:
             brand_id = parent_owner[0]
-            slots[brand_id][id(post)] = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
+            slots[brand_id][post_id] = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
             continue
         judged: set[str] | None = None
         for handle in post.mentions:
@@ -159,7 +159,7 @@ def _attribute_platform(
                 continue
             else:
                 judged.add(brand_id)
-            slots[brand_id][id(post)] = Outcome(post, brand_id, owner[1], OPENER)
+            slots[brand_id][post_id] = Outcome(post, brand_id, owner[1], OPENER)
 
 
 def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post, str, str, str]]:
@@ -168,11 +168,14 @@ def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post
     Used at ingest to decide which stored posts start out waiting for an answer.
     """
     accounts = _Accounts(brands)
-    slots: dict[str, dict[int, Outcome]] = {brand.brand_id: {} for brand in brands}
+    found = []
     for platform, table in _index(posts).items():
         handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
+        slots: dict[str, dict[str, Outcome]] = {brand.brand_id: {} for brand in brands}
         _attribute_platform(table, _owners(table, handles, ids), handles, ids, slots)
-    found = [(o.post, o.brand_id, o.profile_key, o.kind) for brand in slots.values() for o in brand.values()]
+        found += [
+            (o.post, o.brand_id, o.profile_key, o.kind) for brand in slots.values() for o in brand.values()
+        ]
     found.sort(key=lambda row: (row[0].created_at, row[0].post_id, row[1]))
     return found
 
@@ -194,19 +197,22 @@ def match(
         brand.brand_id: _with_apps(policy, brand.automation_apps) if brand.automation_apps else policy
         for brand in brands
     }
+    outcomes: list[Outcome] = []
     with _collector_paused():
-        slots: dict[str, dict[int, Outcome]] = {brand.brand_id: {} for brand in brands}
-        verdicts: dict[int, Verdict] = {}
+        # Keyed by the posts' own id strings, platform by platform: no new key objects per post.
         for platform, table in _index(posts).items():
             handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
             owners = _owners(table, handles, ids)
+            slots: dict[str, dict[str, Outcome]] = {brand.brand_id: {} for brand in brands}
             _attribute_platform(table, owners, handles, ids, slots)
-            _answer_platform(
-                table, owners, slots, verdicts, accounts.bots.get(platform, set()), as_of, policies
-            )
-        outcomes = [outcome for brand in slots.values() for outcome in brand.values()]
-        for outcome in outcomes:
-            _settle(outcome, verdicts)
+            verdicts: dict[str, Verdict] = {}
+            bots = accounts.bots.get(platform, set())
+            _answer_platform(table, owners, slots, verdicts, bots, as_of, policies)
+            del owners
+            for brand_slots in slots.values():
+                for outcome in brand_slots.values():
+                    _settle(outcome, verdicts)
+                outcomes += brand_slots.values()
         outcomes.sort(key=_outcome_order)
     return outcomes
 
@@ -214,8 +220,8 @@ def match(
 def _answer_platform(
     table: dict[str, Post],
     owners: dict[str, Owner],
-    slots: dict[str, dict[int, Outcome]],
-    verdicts: dict[int, Verdict],
+    slots: dict[str, dict[str, Outcome]],
+    verdicts: dict[str, Verdict],
     bots: set[str],
     as_of: int,
     policies: dict[str, AutomationPolicy],
@@ -241,12 +247,12 @@ def _answer_platform(
         node: Post | None = parent
         for _ in range(_MAX_THREAD_DEPTH):
             if node.author_id == author and created > node.created_at:
-                outcome = brand_slots.get(id(node))
+                outcome = brand_slots.get(node.post_id)
                 if outcome is not None:
                     if verdict is None:
-                        verdict = verdicts.get(id(reply))
+                        verdict = verdicts.get(post_id)
                         if verdict is None:
-                            verdict = verdicts[id(reply)] = _classify(
+                            verdict = verdicts[post_id] = _classify(
                                 reply, parent, owner[0], bots, template_customers, fingerprints, policies
                             )
                     if _earlier(reply, outcome.first_response):  # type: ignore[arg-type]
@@ -268,17 +274,17 @@ def _earlier(reply: Post, current: Post | None) -> bool:
     return reply.created_at == current.created_at and reply.post_id < current.post_id
 
 
-def _settle(outcome: Outcome, verdicts: dict[int, Verdict]) -> None:
+def _settle(outcome: Outcome, verdicts: dict[str, Verdict]) -> None:
     first: Post | None = outcome.first_response  # type: ignore[assignment]
     if first is None:
         return
     human: Post | None = outcome.first_human_response  # type: ignore[assignment]
     created = outcome.post.created_at
-    outcome.first_response = response = _response(created, first, verdicts[id(first)])
+    outcome.first_response = response = _response(created, first, verdicts[first.post_id])
     if human is first:
         outcome.first_human_response = response
     elif human is not None:
-        outcome.first_human_response = _response(created, human, verdicts[id(human)])
+        outcome.first_human_response = _response(created, human, verdicts[human.post_id])
 
 
 def _outcome_order(outcome: Outcome) -> tuple[int, str, str]:
@@ -287,10 +293,10 @@ def _outcome_order(outcome: Outcome) -> tuple[int, str, str]:
 
 def _templates(
     table: dict[str, Post], owners: dict[str, Owner], policies: dict[str, AutomationPolicy]
-) -> tuple[dict[int, str], dict[tuple[str, str], int]]:
+) -> tuple[dict[str, str], dict[tuple[str, str], int]]:
     """Body fingerprint per brand reply, and (brand_id, fingerprint) -> how many different
     customers got that body."""
-    fingerprints: dict[int, str] = {}
+    fingerprints: dict[str, str] = {}
     customers: dict[tuple[str, str], set[str]] = {}
     by_body: dict[str, str] = {}  # replies are mostly "@customer <template>": one regex per template
     for post_id, (brand_id, _) in owners.items():
@@ -306,7 +312,7 @@ def _templates(
         fingerprint = by_body.get(body)
         if fingerprint is None:
             fingerprint = by_body[body] = body_fingerprint(body)
-        fingerprints[id(reply)] = fingerprint
+        fingerprints[post_id] = fingerprint
         seen = customers.get((brand_id, fingerprint))
         if seen is None:
             customers[(brand_id, fingerprint)] = {customer}
@@ -350,11 +356,11 @@ def _classify(
     brand_id: str,
     bots: set[str],
     template_customers: dict[tuple[str, str], int],
-    fingerprints: dict[int, str],
+    fingerprints: dict[str, str],
     policies: dict[str, AutomationPolicy],
 ) -> Verdict:
     policy = policies[brand_id]
-    fingerprint = fingerprints.get(id(reply), "")
+    fingerprint = fingerprints.get(reply.post_id, "")
     reused = (
         template_customers.get((brand_id, fingerprint), 0)
         if len(fingerprint) >= policy.template_min_length

@@ -87,25 +87,42 @@ def version_rank(post: Post) -> str:
     return "\x00\x01".join(p.replace("\x00", "\x00\x02") for p in parts)
 
 
+def valid_text(value: str) -> str:
+    """``value`` as text DynamoDB will take: a lone surrogate (an emoji cut in half by a
+    platform, sent as a JSON escape) becomes U+FFFD instead of failing every write of the
+    profile from then on."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
+
+
 def stored_form(post: Post) -> Post:
-    """The post as it will be stored (text cut to the limit)."""
-    text = truncate_text(post.text)
-    if text is post.text:
-        return post
-    return Post(
-        platform=post.platform,
-        post_id=post.post_id,
-        author_id=post.author_id,
-        author_handle=post.author_handle,
-        created_at=post.created_at,
-        text=text,
-        in_reply_to_id=post.in_reply_to_id,
-        in_reply_to_author_id=post.in_reply_to_author_id,
-        mentions=post.mentions,
-        application=post.application,
-        url=post.url,
-        conversation_id=post.conversation_id,
-    )
+    """The post as it will be stored: valid UTF-8 everywhere, text cut to the limit."""
+    fields = {
+        name: valid_text(value)
+        for name in (
+            "post_id",
+            "author_id",
+            "author_handle",
+            "text",
+            "in_reply_to_id",
+            "in_reply_to_author_id",
+            "application",
+            "url",
+            "conversation_id",
+        )
+        if isinstance(value := getattr(post, name), str) and not value.isascii()
+    }
+    mentions = tuple(valid_text(m) for m in post.mentions)
+    if mentions != post.mentions:
+        fields["mentions"] = mentions
+    text = truncate_text(fields.get("text", post.text))
+    if text is not post.text:
+        fields["text"] = text
+    changed = {name: value for name, value in fields.items() if value is not getattr(post, name)}
+    return dataclasses.replace(post, **changed) if changed else post
 
 
 def content_values(post: Post) -> dict[str, dict[str, Any] | None]:
