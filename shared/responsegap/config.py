@@ -7,9 +7,9 @@ start with a message that says what to fix instead of failing later on a poll.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import json
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit

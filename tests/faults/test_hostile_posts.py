@@ -8,8 +8,6 @@ fault-free run, and no message fails.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.faults.harness import START, FakeX
 
 HOSTILE = {

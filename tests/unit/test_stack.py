@@ -12,7 +12,7 @@ class FakeCloudFormation:
     def __init__(self, outputs=None, error=None):
         self.outputs, self.error = outputs, error
 
-    def describe_stacks(self, StackName):  # noqa: N803 - boto3's parameter name
+    def describe_stacks(self, StackName):
         if self.error:
             raise self.error
         return {"Stacks": [{"StackName": StackName, "Outputs": self.outputs}]}

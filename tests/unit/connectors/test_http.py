@@ -78,7 +78,8 @@ def test_refused_credentials_name_the_profile_not_the_token():
 
 @responses.activate
 def test_403_with_exhausted_limit_is_a_rate_limit_not_a_credentials_error():
-    responses.get(URL, status=403, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(NOW + 60)})
+    exhausted = {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(NOW + 60)}
+    responses.get(URL, status=403, headers=exhausted)
     with pytest.raises(RateLimited):
         http().get_json(URL)
 
