@@ -42,6 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import responses
 
+import responsegap.pipeline.observability  # noqa: F401 - pins the SDK loggers before the set-up calls AWS
 from responsegap.domain.matching import match
 from responsegap.domain.metrics import report
 from responsegap.domain.model import Brand, Profile

@@ -104,7 +104,9 @@ def test_globals_trace_and_configure_powertools(template: dict[str, Any]) -> Non
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "TABLE_NAME"} <= set(variables)
     layer = template["Resources"]["ResponsegapLayer"]
     assert layer["Properties"]["ContentUri"] == "shared/"
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    # shared/Makefile builds it: requirements without botocore, compiled for python3.12.
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
 
 
 def test_dashboard_body_is_infra_dashboard_json(template: dict[str, Any]) -> None:

@@ -267,7 +267,9 @@ class BlueskyConnector:
         for facet in f.items(record, "facets", f"{where}.record", required=False):
             index = f.get(facet, "index", dict, f"{where}.facets[]")
             for feature in f.items(facet, "features", f"{where}.facets[]"):
-                if feature.get("$type") != _MENTION:
+                # Facets only enrich what the text already says: an unknown or broken feature is
+                # skipped rather than failing the poll (the mention is also read from the text).
+                if not isinstance(feature, dict) or feature.get("$type") != _MENTION:
                     continue
                 did = f.text(feature, "did", f"{where}.facets[].features[]")
                 if did == self.did:
