@@ -20,7 +20,7 @@ _SLICE = 900
 class BusinessCalendar:
     """One profile's timezone and opening hours."""
 
-    __slots__ = ("_days", "_slices", "hours", "timezone", "tz")
+    __slots__ = ("_days", "_open_minutes", "_slices", "hours", "timezone", "tz")
 
     def __init__(self, timezone: str, hours: BusinessHours) -> None:
         self.timezone = timezone
@@ -28,6 +28,7 @@ class BusinessCalendar:
         self.hours = hours
         self._slices: dict[int, tuple[int, int, int]] = {}
         self._days: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._open_minutes: dict[int, bool] = {}
 
     def local(self, moment: int) -> tuple[int, int, int]:
         """(local date ordinal, weekday 0=Monday, hour) of ``moment``."""
@@ -63,8 +64,9 @@ class BusinessCalendar:
         if end <= start or self.hours.is_empty:
             return 0
         total = 0
-        # An interval can open the local day before ``start``'s (hours past midnight).
-        for ordinal in range(self.local(start)[0] - 1, self.local(end)[0] + 1):
+        # Opening intervals end by 24:00 of their own day, so only the days from start's to
+        # end's can overlap.
+        for ordinal in range(self.local(start)[0], self.local(end)[0] + 1):
             for open_at, close_at in self.open_intervals(ordinal):
                 overlap = (end if end < close_at else close_at) - (start if start > open_at else open_at)
                 if overlap > 0:
@@ -72,7 +74,15 @@ class BusinessCalendar:
         return total
 
     def is_open(self, moment: int) -> bool:
-        return any(a <= moment < b for a, b in self.open_intervals(self.local(moment)[0]))
+        # Opening hours are whole minutes, so one answer holds for a whole minute.
+        minute = moment // 60
+        found = self._open_minutes.get(minute)
+        if found is None:
+            start = minute * 60
+            found = self._open_minutes[minute] = any(
+                a <= start < b for a, b in self.open_intervals(self.local(start)[0])
+            )
+        return found
 
 
 def _local_epoch(day: date, minute: int, tz: ZoneInfo) -> int:

@@ -14,6 +14,7 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import attrgetter
 
 from responsegap.domain.automation import HUMAN, AutomationPolicy, Verdict, body_fingerprint, classify
 from responsegap.domain.model import Brand, Post
@@ -255,7 +256,13 @@ def _answer_platform(
                             verdict = verdicts[post_id] = _classify(
                                 reply, parent, owner[0], bots, template_customers, fingerprints, policies
                             )
-                    if _earlier(reply, outcome.first_response):  # type: ignore[arg-type]
+                    # Inlined _earlier(): this is the innermost loop of a weekly report.
+                    current = outcome.first_response
+                    if (
+                        current is None
+                        or created < current.created_at
+                        or (created == current.created_at and post_id < current.post_id)
+                    ):
                         outcome.first_response = reply  # type: ignore[assignment]
                     if not verdict.automated and _earlier(reply, outcome.first_human_response):  # type: ignore[arg-type]
                         outcome.first_human_response = reply  # type: ignore[assignment]
@@ -287,8 +294,7 @@ def _settle(outcome: Outcome, verdicts: dict[str, Verdict]) -> None:
         outcome.first_human_response = _response(created, human, verdicts[human.post_id])
 
 
-def _outcome_order(outcome: Outcome) -> tuple[int, str, str]:
-    return (outcome.post.created_at, outcome.post.post_id, outcome.brand_id)
+_outcome_order = attrgetter("post.created_at", "post.post_id", "brand_id")
 
 
 def _templates(
@@ -366,11 +372,19 @@ def _classify(
         if len(fingerprint) >= policy.template_min_length
         else 0
     )
+    seconds = reply.created_at - parent.created_at
+    if (
+        reply.application is None
+        and reused < policy.template_min_customers
+        and reply.author_handle not in bots
+        and seconds >= policy.read_seconds + len(reply.text) / policy.typing_chars_per_second
+    ):
+        return HUMAN  # no evidence of automation at all: what classify() would conclude
     verdict = classify(
         reply.text,
         reply.application,
         is_bot_account=reply.author_handle in bots,
-        seconds_after_parent=reply.created_at - parent.created_at,
+        seconds_after_parent=seconds,
         template_customers=reused,
         policy=policy,
     )
