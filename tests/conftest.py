@@ -6,10 +6,17 @@ resource that deploys), ``dynamodb`` its low-level client, ``store`` a PostStore
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# In CI the property tests draw the same examples every run, so a submission's result does not
+# depend on luck; on a developer's machine they keep exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 REGION = "us-east-1"
 TABLE = "responsegap-test"

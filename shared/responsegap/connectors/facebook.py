@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from responsegap.connectors.base import CredentialsError, PollResult
+from responsegap.connectors.base import PollResult
 from responsegap.connectors.graph import (
     DEFAULT_LOOKBACK_SECONDS,
     GraphClient,
@@ -35,8 +35,8 @@ from responsegap.connectors.graph import (
     window,
 )
 from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import Fields
-from responsegap.domain.model import ConfigError, Post, Profile, mentions_in
+from responsegap.connectors.paging import Fields, require_account_id, require_credential
+from responsegap.domain.model import Post, Profile, mentions_in
 
 COMMENT_FIELDS = "id,from{id,name},message,created_time,parent{id},comment_count,application,permalink_url"
 _INLINE_COMMENTS = 100
@@ -65,11 +65,8 @@ class FacebookConnector:
         *,
         lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
     ) -> None:
-        if not profile.account_id:
-            raise ConfigError(f"profile {profile.key}: account_id must be the Facebook Page id")
-        token = credentials.get("page_access_token", "")
-        if not token:
-            raise CredentialsError(profile.key, "no page_access_token configured")
+        require_account_id(profile, "the Facebook Page id")
+        token = require_credential(profile, credentials, "page_access_token")
         self.profile = profile
         self.http = http
         self.lookback_seconds = lookback_seconds

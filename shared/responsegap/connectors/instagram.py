@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from responsegap.connectors.base import CredentialsError, PollResult
+from responsegap.connectors.base import PollResult
 from responsegap.connectors.graph import (
     DEFAULT_LOOKBACK_SECONDS,
     GraphClient,
@@ -38,8 +38,8 @@ from responsegap.connectors.graph import (
     window,
 )
 from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import Fields
-from responsegap.domain.model import ConfigError, Post, Profile, mentions_in
+from responsegap.connectors.paging import Fields, require_account_id, require_credential
+from responsegap.domain.model import Post, Profile, mentions_in
 
 REPLY_FIELDS = "id,text,timestamp,username,from"
 COMMENT_FIELDS = f"id,text,timestamp,username,from,replies{{{REPLY_FIELDS}}}"
@@ -62,13 +62,8 @@ class InstagramConnector:
         *,
         lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
     ) -> None:
-        if not profile.account_id:
-            raise ConfigError(
-                f"profile {profile.key}: account_id must be the Instagram professional account id"
-            )
-        token = credentials.get("access_token", "")
-        if not token:
-            raise CredentialsError(profile.key, "no access_token configured")
+        require_account_id(profile, "the Instagram professional account id")
+        token = require_credential(profile, credentials, "access_token")
         self.profile = profile
         self.http = http
         self.lookback_seconds = lookback_seconds

@@ -24,9 +24,16 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from responsegap.config import check_base_url
-from responsegap.connectors.base import CredentialsError, PollResult
+from responsegap.connectors.base import PollResult
 from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import FIRST_POLL_LOOKBACK, Fields, newest_id, pages
+from responsegap.connectors.paging import (
+    FIRST_POLL_LOOKBACK,
+    Fields,
+    newest_id,
+    pages,
+    require_account_id,
+    require_credential,
+)
 from responsegap.domain.model import ConfigError, Post, Profile
 
 PAGE_SIZE = 40  # documented maximum for statuses; notifications allow 80, 40 keeps pages alike
@@ -42,11 +49,8 @@ class MastodonConnector:
         credentials: Mapping[str, str],
         base_url: str | None = None,
     ) -> None:
-        token = credentials.get("access_token", "")
-        if not token:
-            raise CredentialsError(profile.key, "no access_token in the profile's credentials")
-        if not profile.account_id:
-            raise ConfigError(f"profile {profile.key}: account_id (the Mastodon account id) is required")
+        token = require_credential(profile, credentials, "access_token")
+        require_account_id(profile, "the brand's Mastodon account id")
         if base_url:  # from settings, already validated (may be a local endpoint in the demo)
             self.base = base_url.rstrip("/")
         elif profile.base_url:

@@ -9,11 +9,12 @@ half-empty posts.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from responsegap.connectors.base import MalformedPayload
+from responsegap.connectors.base import CredentialsError, MalformedPayload
+from responsegap.domain.model import ConfigError, Profile
 
 T = TypeVar("T")
 # Far more pages than any poll needs; only a platform repeating its cursor gets here.
@@ -115,3 +116,18 @@ def pages(
             raise MalformedPayload(profile_key, f"{where}: pagination token repeated")
         seen.add(token)
     raise MalformedPayload(profile_key, f"{where}: more than {MAX_PAGES} pages in one poll")
+
+
+def require_account_id(profile: Profile, what: str) -> str:
+    """The brand account's platform id, which every connector needs to read its timelines."""
+    if not profile.account_id:
+        raise ConfigError(f"profile {profile.key}: account_id must be {what}")
+    return profile.account_id
+
+
+def require_credential(profile: Profile, credentials: Mapping[str, str], name: str) -> str:
+    """One credential value; the error names the profile and the key, never a value."""
+    value = credentials.get(name, "")
+    if not value:
+        raise CredentialsError(profile.key, f"no {name} in the profile's credentials")
+    return value

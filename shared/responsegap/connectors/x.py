@@ -18,10 +18,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from responsegap.config import check_base_url
-from responsegap.connectors.base import CredentialsError, PollResult
+from responsegap.connectors.base import PollResult
 from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import FIRST_POLL_LOOKBACK, Fields, iso_utc, newest_id, pages
-from responsegap.domain.model import ConfigError, Post, Profile, mentions_in
+from responsegap.connectors.paging import (
+    FIRST_POLL_LOOKBACK,
+    Fields,
+    iso_utc,
+    newest_id,
+    pages,
+    require_account_id,
+    require_credential,
+)
+from responsegap.domain.model import Post, Profile, mentions_in
 
 DEFAULT_BASE_URL = "https://api.x.com/2"
 PAGE_SIZE = 100  # the documented maximum for both timelines and recent search
@@ -41,11 +49,8 @@ class XConnector:
         credentials: Mapping[str, str],
         base_url: str | None = None,
     ) -> None:
-        token = credentials.get("bearer_token", "")
-        if not token:
-            raise CredentialsError(profile.key, "no bearer_token in the profile's credentials")
-        if not profile.account_id:
-            raise ConfigError(f"profile {profile.key}: account_id (the brand's X user id) is required")
+        token = require_credential(profile, credentials, "bearer_token")
+        require_account_id(profile, "the brand's X user id")
         self.profile = profile
         self.http = http
         self.fields = Fields(profile.key, "x")

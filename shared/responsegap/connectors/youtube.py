@@ -41,8 +41,8 @@ import requests
 from responsegap.connectors.base import CredentialsError, PollResult, RateLimited
 from responsegap.connectors.graph import DEFAULT_LOOKBACK_SECONDS, next_cursor, window
 from responsegap.connectors.http import PlatformHttp, retry_at_from_headers
-from responsegap.connectors.paging import Fields, pages
-from responsegap.domain.model import ConfigError, Post, Profile, mentions_in
+from responsegap.connectors.paging import Fields, pages, require_account_id
+from responsegap.domain.model import Post, Profile, mentions_in
 
 YOUTUBE_BASE_URL = "https://www.googleapis.com/youtube/v3"
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
@@ -75,8 +75,7 @@ class YouTubeConnector:
         *,
         lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
     ) -> None:
-        if not profile.account_id:
-            raise ConfigError(f"profile {profile.key}: account_id must be the YouTube channel id (UC...)")
+        require_account_id(profile, "the YouTube channel id (UC...)")
         self._headers: dict[str, str] = {}
         self._auth_params: dict[str, str] = {}
         if credentials.get("access_token"):
