@@ -152,17 +152,7 @@ def read_twcs(
     """
     intern = Interner()
     for tweet_id, author, _inbound, created_at, text, parent in _records(source, stats):
-        author, handle = intern.author(author)
-        yield Post(
-            platform=PLATFORM,
-            post_id=tweet_id,
-            author_id=author,
-            author_handle=handle,
-            created_at=created_at,
-            text=text,
-            in_reply_to_id=parent,
-            mentions=intern.mentions(text),
-        )
+        yield intern.post(tweet_id, author, created_at, text, parent)
 
 
 class Interner:
@@ -179,6 +169,20 @@ class Interner:
         self._limit = limit
         self._authors: dict[str, tuple[str, str]] = {}
         self._mentions: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def post(self, tweet_id: str, author: str, created_at: int, text: str, parent: str | None) -> Post:
+        """One archive row as a post, with its repeated strings shared."""
+        author, handle = self.author(author)
+        return Post(
+            platform=PLATFORM,
+            post_id=tweet_id,
+            author_id=author,
+            author_handle=handle,
+            created_at=created_at,
+            text=text,
+            in_reply_to_id=parent,
+            mentions=self.mentions(text),
+        )
 
     def author(self, author: str) -> tuple[str, str]:
         """(author id, lower-case handle): shared objects, the same object when they are equal."""
@@ -403,19 +407,8 @@ def load_twcs(
     brand_handles: dict[str, str] = {}
     intern = Interner()
     for tweet_id, author, inbound, created_at, text, parent in _records(source, stats):
-        author, handle = intern.author(author)
+        post = intern.post(tweet_id, author, created_at, text, parent)
         if not inbound:
-            brand_handles.setdefault(handle, author)
-        posts.append(
-            Post(
-                platform=PLATFORM,
-                post_id=tweet_id,
-                author_id=author,
-                author_handle=handle,
-                created_at=created_at,
-                text=text,
-                in_reply_to_id=parent,
-                mentions=intern.mentions(text),
-            )
-        )
+            brand_handles.setdefault(post.author_handle, post.author_id)
+        posts.append(post)
     return posts, _brands(brand_handles)

@@ -28,15 +28,12 @@ from typing import Any
 
 from responsegap.connectors.base import PollResult
 from responsegap.connectors.graph import (
-    DEFAULT_LOOKBACK_SECONDS,
-    GraphClient,
+    GraphConnector,
     GraphObjectGone,
     next_cursor,
     window,
 )
-from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import Fields, require_account_id, require_credential
-from responsegap.domain.model import Post, Profile, mentions_in
+from responsegap.domain.model import Post, mentions_in
 
 COMMENT_FIELDS = "id,from{id,name},message,created_time,parent{id},comment_count,application,permalink_url"
 _INLINE_COMMENTS = 100
@@ -53,25 +50,10 @@ COMMENT_PARAMS = {
 EDGES = ("feed", "tagged")
 
 
-class FacebookConnector:
+class FacebookConnector(GraphConnector):
     platform = "facebook"
-
-    def __init__(
-        self,
-        profile: Profile,
-        http: PlatformHttp,
-        credentials: Mapping[str, str],
-        base_url: str | None = None,
-        *,
-        lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
-    ) -> None:
-        require_account_id(profile, "the Facebook Page id")
-        token = require_credential(profile, credentials, "page_access_token")
-        self.profile = profile
-        self.http = http
-        self.lookback_seconds = lookback_seconds
-        self.graph = GraphClient(self.platform, profile.key, http, token, base_url or profile.base_url)
-        self.fields = Fields(profile.key, self.platform)
+    account_id_is = "the Facebook Page id"
+    credential_key = "page_access_token"
 
     def fetch(self, cursor: Mapping[str, str]) -> PollResult:
         start = self.http.requests_made

@@ -26,7 +26,8 @@ import requests
 
 from responsegap.connectors.base import CredentialsError, MalformedPayload, RateLimited
 from responsegap.connectors.http import PlatformHttp, retry_at_from_headers
-from responsegap.connectors.paging import MAX_PAGES
+from responsegap.connectors.paging import MAX_PAGES, Fields, require_account_id, require_credential
+from responsegap.domain.model import Profile
 
 GRAPH_BASE_URL = "https://graph.facebook.com/v21.0"
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
@@ -150,6 +151,34 @@ class GraphClient:
             return  # an unlisted code: the shared policy (credentials, rate limit) applies
         message = str(error.get("message", "")).replace(self._token, "***") if self._token else ""
         raise MalformedPayload(self.profile_key, f"{where}: HTTP {response.status_code}: {message[:200]}")
+
+
+class GraphConnector:
+    """What the Facebook and Instagram connectors share: the Graph client and the read window.
+
+    Subclasses name the platform, what their ``account_id`` is, and their token's key.
+    """
+
+    platform = ""
+    account_id_is = ""
+    credential_key = ""
+
+    def __init__(
+        self,
+        profile: Profile,
+        http: PlatformHttp,
+        credentials: Mapping[str, str],
+        base_url: str | None = None,
+        *,
+        lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
+    ) -> None:
+        require_account_id(profile, self.account_id_is)
+        token = require_credential(profile, credentials, self.credential_key)
+        self.profile = profile
+        self.http = http
+        self.lookback_seconds = lookback_seconds
+        self.graph = GraphClient(self.platform, profile.key, http, token, base_url or profile.base_url)
+        self.fields = Fields(profile.key, self.platform)
 
 
 def _graph_retry_at(headers: Mapping[str, str], now: float) -> int:

@@ -31,15 +31,12 @@ from typing import Any
 
 from responsegap.connectors.base import PollResult
 from responsegap.connectors.graph import (
-    DEFAULT_LOOKBACK_SECONDS,
-    GraphClient,
+    GraphConnector,
     GraphObjectGone,
     next_cursor,
     window,
 )
-from responsegap.connectors.http import PlatformHttp
-from responsegap.connectors.paging import Fields, require_account_id, require_credential
-from responsegap.domain.model import Post, Profile, mentions_in
+from responsegap.domain.model import Post, mentions_in
 
 REPLY_FIELDS = "id,text,timestamp,username,from"
 COMMENT_FIELDS = f"id,text,timestamp,username,from,replies{{{REPLY_FIELDS}}}"
@@ -50,25 +47,10 @@ EDGES = ("media", "tags")
 _LEADING_MENTION = re.compile(r"^\s*@([A-Za-z0-9_.]+)")
 
 
-class InstagramConnector:
+class InstagramConnector(GraphConnector):
     platform = "instagram"
-
-    def __init__(
-        self,
-        profile: Profile,
-        http: PlatformHttp,
-        credentials: Mapping[str, str],
-        base_url: str | None = None,
-        *,
-        lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
-    ) -> None:
-        require_account_id(profile, "the Instagram professional account id")
-        token = require_credential(profile, credentials, "access_token")
-        self.profile = profile
-        self.http = http
-        self.lookback_seconds = lookback_seconds
-        self.graph = GraphClient(self.platform, profile.key, http, token, base_url or profile.base_url)
-        self.fields = Fields(profile.key, self.platform)
+    account_id_is = "the Instagram professional account id"
+    credential_key = "access_token"
 
     def fetch(self, cursor: Mapping[str, str]) -> PollResult:
         start = self.http.requests_made
