@@ -222,6 +222,8 @@ class FakeX:
         since = query.get("since_id")
         if since:
             found = [t for t in found if _order(t["id"]) > _order(since)]
+        if until := query.get("until_id"):
+            found = [t for t in found if _order(t["id"]) < _order(until)]
         return sorted(found, key=lambda t: _order(t["id"]), reverse=True)
 
     def _page(self, path: str, query: dict[str, str], token: str | None) -> dict[str, Any]:

@@ -154,11 +154,6 @@ def test_the_platform_ignores_since_id_and_sends_old_posts_again(reference, faul
     compare(result, reference())  # nothing stored twice, nothing counted twice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="X connector: a page the platform skips is never fetched again (since_id moves past it); "
-    "reported to the lead with a proposed overlap re-read",
-)
 def test_a_page_skipped_by_the_platform(reference, faulty, compare) -> None:
     x = FakeX()
 

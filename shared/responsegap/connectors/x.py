@@ -7,14 +7,21 @@
   (the recent search covers the last 7 days only).
 
 Both timelines are read newest first with ``since_id``; ``meta.newest_id`` of the first page
-is the next ``since_id``. A 200 can carry an ``errors`` array next to ``data`` (a post deleted
-or made private between pages, an expanded user suspended): those are partial errors about
-single resources and do not fail the poll.
+is the next ``since_id``. A chain that ends on an empty page after a ``next_token`` may have
+lost pages (the platform answered "no more" early), so the range between the old ``since_id``
+and the oldest post read is kept in the cursor as a gap and read again, with ``until_id``, on
+the next polls until a read of it ends cleanly.
+
+A 200 can carry an ``errors`` array next to ``data`` (a post deleted or made private between
+pages, an expanded user suspended): those are partial errors about single resources and do
+not fail the poll.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from responsegap.config import check_base_url
@@ -23,6 +30,7 @@ from responsegap.connectors.http import PlatformHttp
 from responsegap.connectors.paging import (
     FIRST_POLL_LOOKBACK,
     Fields,
+    id_order,
     iso_utc,
     newest_id,
     pages,
@@ -37,6 +45,22 @@ TWEET_FIELDS = "created_at,author_id,conversation_id,in_reply_to_user_id,referen
 EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id"
 # Partial errors that concern one post or user, not the request: skip the item, keep the poll.
 _ITEM_ERRORS = ("resource-not-found", "not-authorized-for-resource", "resource-unavailable")
+# A gap still unverified after this many reads is given up (and logged): the platform may
+# really end that range with an empty page every time.
+MAX_GAP_READS = 3
+TIMELINES = (("mentions_since_id", "mentions"), ("tweets_since_id", "tweets"))
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Timeline:
+    """What one chain of pages returned."""
+
+    posts: list[Post] = field(default_factory=list)
+    newest: str | None = None
+    oldest: str | None = None
+    # An empty page reached through a next_token: pages before it may have been skipped.
+    ended_early: bool = False
 
 
 class XConnector:
@@ -65,36 +89,80 @@ class XConnector:
         user = self.profile.account_id
         posts: dict[str, Post] = {}
         new_cursor = dict(cursor)
-        for key, path in (("mentions_since_id", "mentions"), ("tweets_since_id", "tweets")):
+        for key, path in TIMELINES:
+            url = f"{self.base}/users/{user}/{path}"
             if cursor.get(key):
-                params = {"since_id": cursor[key]}
+                since = {"since_id": cursor[key]}
             else:  # first poll: a bounded look back (see paging.FIRST_POLL_LOOKBACK)
-                params = {"start_time": iso_utc(self.http.clock() - FIRST_POLL_LOOKBACK).replace(".000", "")}
-            if path == "tweets":
-                params["exclude"] = "retweets"  # a repost is never an answer
-            found, newest = self._timeline(f"{self.base}/users/{user}/{path}", params, "pagination_token")
-            for post in found:
+                since = {"start_time": iso_utc(self.http.clock() - FIRST_POLL_LOOKBACK).replace(".000", "")}
+            read = self._timeline(url, {**since, **self._extra(path)}, "pagination_token")
+            for post in read.posts:
                 posts.setdefault(post.post_id, post)
-            if newest := newest_id(cursor.get(key), newest):
+            if newest := newest_id(cursor.get(key), read.newest):
                 new_cursor[key] = newest
+            self._read_gap(url, path, cursor, new_cursor, posts)
+            if read.ended_early and read.oldest:
+                self._open_gap(path, new_cursor, since, read.oldest)
         return PollResult(tuple(posts.values()), new_cursor, self.http.requests_made - start)
+
+    @staticmethod
+    def _extra(path: str) -> dict[str, str]:
+        return {"exclude": "retweets"} if path == "tweets" else {}  # a repost is never an answer
+
+    @staticmethod
+    def _open_gap(path: str, cursor: dict[str, str], since: Mapping[str, str], until_id: str) -> None:
+        prefix = f"{path}_gap_"
+        if prefix + "until_id" not in cursor:
+            cursor.update({prefix + name: value for name, value in since.items()})
+        # A gap still open is older than this one: one range from its start covers both.
+        cursor[prefix + "until_id"] = until_id
+        cursor[prefix + "reads"] = "0"
+
+    def _read_gap(
+        self,
+        url: str,
+        path: str,
+        cursor: Mapping[str, str],
+        new_cursor: dict[str, str],
+        posts: dict[str, Post],
+    ) -> None:
+        """Read a range an earlier poll may have lost, once more; close it when it reads cleanly."""
+        prefix = f"{path}_gap_"
+        until_id = cursor.get(f"{prefix}until_id")
+        if not until_id:
+            return
+        bounds = {
+            name: cursor[prefix + name] for name in ("since_id", "start_time") if cursor.get(prefix + name)
+        }
+        read = self._timeline(url, {**bounds, "until_id": until_id, **self._extra(path)}, "pagination_token")
+        for post in read.posts:
+            posts.setdefault(post.post_id, post)
+        reads = int(cursor.get(f"{prefix}reads", "0") or 0) + 1
+        if read.ended_early and read.oldest and reads < MAX_GAP_READS:
+            # What was read is stored; only the part older than it is still in doubt.
+            new_cursor[f"{prefix}until_id"] = read.oldest
+            new_cursor[f"{prefix}reads"] = str(reads)
+            return
+        if read.ended_early:
+            logger.warning(
+                "x %s of %s: a range ended early %d times; giving it up", path, self.profile.key, reads
+            )
+        for name in [name for name in new_cursor if name.startswith(prefix)]:
+            del new_cursor[name]
 
     def fetch_replies(self, post: Post) -> PollResult:
         start = self.http.requests_made
         conversation = post.conversation_id or post.post_id
-        found, _ = self._timeline(
+        read = self._timeline(
             f"{self.base}/tweets/search/recent", {"query": f"conversation_id:{conversation}"}, "next_token"
         )
-        replies = tuple(p for p in found if p.post_id != post.post_id)
+        replies = tuple(p for p in read.posts if p.post_id != post.post_id)
         return PollResult(replies, {}, self.http.requests_made - start)
 
-    def _timeline(
-        self, url: str, params: Mapping[str, str], token_param: str
-    ) -> tuple[list[Post], str | None]:
-        newest: str | None = None
-        posts: list[Post] = []
+    def _timeline(self, url: str, params: Mapping[str, str], token_param: str) -> Timeline:
+        read = Timeline()
 
-        def page(token: str | None) -> tuple[dict[str, Any], str | None]:
+        def page(token: str | None) -> tuple[tuple[dict[str, Any], bool], str | None]:
             query = {
                 **params,
                 "max_results": PAGE_SIZE,
@@ -106,11 +174,11 @@ class XConnector:
                 query[token_param] = token
             body = self.http.get_json(url, params=query, headers=self._headers)
             meta = self.fields.get(body, "meta", dict, "response", required=False) or {}
-            return body, self.fields.text(meta, "next_token", "meta", required=False)
+            return (body, token is not None), self.fields.text(meta, "next_token", "meta", required=False)
 
-        for body in pages(page, where=url, profile_key=self.profile.key):
+        for body, followed_token in pages(page, where=url, profile_key=self.profile.key):
             meta = self.fields.get(body, "meta", dict, "response", required=False) or {}
-            newest = newest_id(newest, self.fields.text(meta, "newest_id", "meta", required=False))
+            read.newest = newest_id(read.newest, self.fields.text(meta, "newest_id", "meta", required=False))
             self._check_errors(body)
             includes = self.fields.get(body, "includes", dict, "response", required=False) or {}
             users = {
@@ -123,10 +191,15 @@ class XConnector:
                 self.fields.text(t, "id", "includes.tweets[]"): t
                 for t in self.fields.items(includes, "tweets", "includes", required=False)
             }
-            for item in self.fields.items(body, "data", "response", required=False):
-                posts.append(self._post(item, users, included))
-                newest = newest_id(newest, posts[-1].post_id)
-        return posts, newest
+            items = self.fields.items(body, "data", "response", required=False)
+            if followed_token and not items:
+                read.ended_early = True
+            for item in items:
+                post = self._post(item, users, included)
+                read.posts.append(post)
+                read.newest = newest_id(read.newest, post.post_id)
+                read.oldest = post.post_id if read.oldest is None else oldest_id(read.oldest, post.post_id)
+        return read
 
     def _check_errors(self, body: dict[str, Any]) -> None:
         for error in self.fields.items(body, "errors", "response", required=False):
@@ -179,3 +252,7 @@ class XConnector:
             url=f"https://x.com/{handle or 'i/web'}/status/{post_id}",
             conversation_id=f.text(item, "conversation_id", where, required=False),
         )
+
+
+def oldest_id(a: str, b: str) -> str:
+    return min(a, b, key=id_order)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
+import responses
 
 from responsegap.connectors.base import CredentialsError, MalformedPayload, PlatformUnavailable, RateLimited
 from responsegap.connectors.x import XConnector
@@ -205,3 +208,104 @@ def test_recorded_conversation_gives_hand_computed_figures(rsps, load, connector
     assert figures["answered_within_sla"] == 2
     assert (figures["followups"], figures["followups_answered"]) == (1, 1)
     assert figures["answered_automated"] == 1
+
+
+# -- a chain that ends on an empty page after a next_token ---------------------------------
+OLD = "1861000000000000050"  # the cursor before the poll that lost a page
+
+
+def test_an_empty_page_after_a_next_token_opens_a_gap_the_next_poll_reads(
+    rsps, load, connector, matchers
+) -> None:
+    cursor = {"mentions_since_id": OLD, "tweets_since_id": B2}
+    # The platform answers page 2 with an empty last page: C2 and C1 are not delivered.
+    add_conversation(rsps, load, matchers, mentions_page2="users_id_mentions.empty.json")
+
+    first = connector.fetch(cursor)
+
+    assert {p.post_id for p in first.posts} >= {C3, C4}
+    assert not {C1, C2} & {p.post_id for p in first.posts}
+    assert first.cursor["mentions_since_id"] == C3
+    assert (first.cursor["mentions_gap_since_id"], first.cursor["mentions_gap_until_id"]) == (OLD, C4)
+
+    rsps.reset()
+    rsps.get(MENTIONS, json=load("x", "users_id_mentions.empty.json"), match=[matchers.having(since_id=C3)])
+    rsps.get(
+        MENTIONS,
+        json=load("x", "users_id_mentions.page2.json"),
+        match=[matchers.having(since_id=OLD, until_id=C4)],
+    )
+    rsps.get(TWEETS, json=load("x", "users_id_tweets.empty.json"))
+
+    second = connector.fetch(first.cursor)
+
+    assert {p.post_id for p in second.posts} == {C1, C2}
+    assert second.cursor == {"mentions_since_id": C3, "tweets_since_id": B2}  # the gap is closed
+    assert second.requests == 3
+
+
+def test_a_gap_that_keeps_ending_early_is_narrowed_then_given_up(rsps, load, caplog, connector) -> None:
+    page, empty = load("x", "users_id_mentions.page2.json"), load("x", "users_id_mentions.empty.json")
+    lossy = {C4}  # until_id values the platform answers with C2, C1 and an empty next page
+
+    def mentions(request) -> tuple[int, dict[str, str], str]:
+        params = request.params
+        if params.get("pagination_token") == "more" or params.get("until_id") not in lossy | {C1}:
+            return 200, {}, json.dumps(empty)
+        if params["until_id"] == C1:
+            return 200, {}, json.dumps(empty)  # nothing older: a clean end
+        return 200, {}, json.dumps({**page, "meta": {**page["meta"], "next_token": "more"}})
+
+    rsps.add_callback(responses.GET, MENTIONS, callback=mentions)
+    rsps.get(TWEETS, json=load("x", "users_id_tweets.empty.json"))
+    cursor = {
+        "mentions_since_id": C3,
+        "tweets_since_id": B2,
+        "mentions_gap_since_id": OLD,
+        "mentions_gap_until_id": C4,
+        "mentions_gap_reads": "0",
+    }
+
+    result = connector.fetch(cursor)
+    # C2 and C1 were read; only what is older than C1 is still in doubt.
+    assert {p.post_id for p in result.posts} == {C1, C2}
+    assert (result.cursor["mentions_gap_until_id"], result.cursor["mentions_gap_reads"]) == (C1, "1")
+    # A read of the rest that ends cleanly closes it.
+    assert not any(key.startswith("mentions_gap") for key in connector.fetch(result.cursor).cursor)
+
+    # A range the platform keeps cutting short is read three times, then given up and logged.
+    stubborn = dict(cursor)
+    for _ in range(2):
+        stubborn = {**connector.fetch(stubborn).cursor, "mentions_gap_until_id": C4}
+        assert "ended early" not in caplog.text
+    assert not any(key.startswith("mentions_gap") for key in connector.fetch(stubborn).cursor)
+    assert "ended early 3 times" in caplog.text
+
+
+def test_a_second_gap_while_one_is_open_extends_it(rsps, load, connector, matchers) -> None:
+    cursor = {
+        "mentions_since_id": OLD,
+        "tweets_since_id": B2,
+        "mentions_gap_since_id": "1861000000000000010",
+        "mentions_gap_until_id": "1861000000000000020",
+        "mentions_gap_reads": "1",
+    }
+    add_conversation(rsps, load, matchers, mentions_page2="users_id_mentions.empty.json")
+    page = load("x", "users_id_mentions.page2.json")
+    rsps.get(
+        MENTIONS,
+        json={**page, "meta": {**page["meta"], "next_token": "more"}},
+        match=[matchers.having(until_id="1861000000000000020")],
+    )
+    rsps.get(
+        MENTIONS,
+        json=load("x", "users_id_mentions.empty.json"),
+        match=[matchers.having(pagination_token="more")],
+    )
+
+    result = connector.fetch(cursor)
+
+    # One range from the older gap's start to the oldest post of this chain covers both.
+    assert result.cursor["mentions_gap_since_id"] == "1861000000000000010"
+    assert result.cursor["mentions_gap_until_id"] == C4
+    assert result.cursor["mentions_gap_reads"] == "0"
