@@ -22,6 +22,8 @@ from botocore.exceptions import ClientError
 
 from responsegap.domain.model import Brand, BusinessHours, Post, Profile
 from responsegap.store.items import (
+    POST_PROJECTION,
+    POST_PROJECTION_NAMES,
     Item,
     body_hash,
     content_values,
@@ -35,6 +37,7 @@ from responsegap.store.items import (
     stored_form,
     version_rank,
 )
+from responsegap.store.query_parsing import parse_query_responses_with_json
 
 OPEN_INDEX = "open_posts"
 POLL_OUTCOMES = ("ok", "rate_limited", "failed", "skipped")
@@ -141,6 +144,7 @@ class PostStore:
             raise ValueError("retention_days must be at least 1")
         self.table_name = table_name
         self.client = client if client is not None else boto3.client("dynamodb")
+        parse_query_responses_with_json(self.client)
         self.retention_seconds = retention_days * 86400
         self.clock = clock
         self.sleep = sleep
@@ -347,6 +351,8 @@ class PostStore:
                 ":lo": {"S": sk_lower(start)},
                 ":hi": {"S": sk_upper_exclusive(end)},
             },
+            ProjectionExpression=POST_PROJECTION,
+            ExpressionAttributeNames=POST_PROJECTION_NAMES,
         )
         return items_to_posts(items)
 
@@ -359,6 +365,8 @@ class PostStore:
             IndexName=OPEN_INDEX,
             KeyConditionExpression="open_pk = :pk",
             ExpressionAttributeValues={":pk": {"S": open_pk(profile_key)}},
+            ProjectionExpression=POST_PROJECTION,
+            ExpressionAttributeNames=POST_PROJECTION_NAMES,
         )
         return items_to_posts(items)
 
