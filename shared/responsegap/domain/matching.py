@@ -4,17 +4,20 @@
 ``(platform, post_id)`` and the result never depends on the order posts arrived in, so a
 reply seen before its post, or a post seen twice, changes nothing.
 
-Weekly reports run this over a million posts inside one Lambda invocation, so the loops
-below avoid building a tuple or an object per post where a dictionary lookup will do.
+Weekly reports run this over a million posts inside one Lambda invocation, so per platform
+it makes three passes: one over the posts (``_scan``: outcomes, sort keys, brand replies),
+one over the brand replies (``_Classifier``: template counts) and one walking up from each
+reply (``_answer_platform``); verdicts are worked out once per distinct case, and no tuple or
+object is built per post where a dictionary lookup will do.
 """
 
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import attrgetter
 
 from responsegap.domain.automation import HUMAN, AutomationPolicy, Verdict, body_fingerprint, classify
 from responsegap.domain.model import Brand, Post
@@ -80,13 +83,24 @@ class _Accounts:
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """A run allocates millions of objects that all live to its end; letting the cyclic
-    collector walk them again and again costs a third of the time and frees nothing."""
+    collector walk them again and again costs a third of the time and frees nothing.
+
+    On the way out the survivors go straight to the oldest generation (``freeze`` then
+    ``unfreeze``: each only relinks the collector's lists). Left young, they would all be
+    walked by the first collection after the run, with a cache miss per reference: half a
+    second per million posts, and as much again when they move up a generation. Only the
+    timing of collections changes (garbage cycles made before the run wait for the next full
+    collection); skipped when the caller has frozen objects, which ``unfreeze`` would thaw.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
@@ -113,40 +127,64 @@ def version_rank(post: Post) -> tuple:
     return (post.text, post.in_reply_to_id or "", post.application or "", post.url or "", post.created_at)
 
 
-def _owners(table: dict[str, Post], handles: dict[str, Owner], ids: dict[str, Owner]) -> dict[str, Owner]:
-    """post_id -> owner, for the brand posts of one platform."""
-    owners: dict[str, Owner] = {}
-    for post_id, post in table.items():
-        owner = handles.get(post.author_handle)
-        if owner is None and ids:
-            owner = ids.get(post.author_id)
-        if owner is not None:
-            owners[post_id] = owner
-    return owners
+# A brand reply as the later passes need it: the reply, the post it replies to (None when
+# not seen), the reply's owner, and its body without leading @mentions (None when there is
+# no customer to count it for: see _Classifier).
+_Reply = tuple[Post, Post | None, Owner, str | None]
+# (created_at - near, post_id, brand_id): the order outcomes are returned in. ``near`` is a
+# time close to the posts (as_of): differences under 2**30 s are one-digit ints, which the
+# sort compares on its fast path; epoch seconds take two digits and make it 1.6 times slower.
+_SortKey = tuple[int, str, str]
 
 
-def _attribute_platform(
+def _scan(
     table: dict[str, Post],
-    owners: dict[str, Owner],
     handles: dict[str, Owner],
     ids: dict[str, Owner],
     slots: dict[str, dict[str, Outcome]],
-) -> None:
-    """An :class:`Outcome` per customer post and brand, per METRICS.md 'Things', into ``slots``."""
+    near: int,
+) -> tuple[list[Outcome], list[_SortKey], list[_Reply]]:
+    """One pass over a platform's posts: an :class:`Outcome` per customer post and brand, per
+    METRICS.md 'Things' (also put into ``slots``, brand -> post_id -> outcome), each with its
+    sort key, and the brand replies.
+
+    A post's owner is looked up where it is needed (for the post, then for its parent) rather
+    than in a pass of its own: two dictionary lookups cost less than another walk over a
+    million posts.
+    """
+    outcomes: list[Outcome] = []
+    keys: list[_SortKey] = []
+    replies: list[_Reply] = []
+    bodies: dict[str, str] = {}  # one string per distinct body: the replies share a few templates
     for post_id, post in table.items():
-        own = owners.get(post_id)
-        own_brand = own[0] if own is not None else None
-        parent_owner = None
+        # An owner tuple is never empty, so `or` falls back to the account id only when the
+        # handle is unknown.
+        own = handles.get(post.author_handle) or ids.get(post.author_id)
+        own_brand = None
+        parent = parent_owner = None
         parent_id = post.in_reply_to_id
         if parent_id is not None:
-            if parent_id in table:
-                parent_owner = owners.get(parent_id)
+            parent = table.get(parent_id)
+            if parent is not None:
+                parent_owner = handles.get(parent.author_handle) or ids.get(parent.author_id)
             elif post.in_reply_to_author_id:
                 account = post.in_reply_to_author_id
                 parent_owner = ids.get(account) or handles.get(account.lower())
+        if own is not None:
+            own_brand = own[0]
+            if parent_id is not None:
+                customer = parent.author_id if parent is not None else post.in_reply_to_author_id
+                if customer:
+                    body = _without_leading_mentions(post.text)
+                    body = bodies.setdefault(body, body)
+                else:
+                    body = None
+                replies.append((post, parent, own, body))
         if parent_owner is not None and parent_owner[0] != own_brand:
             brand_id = parent_owner[0]
-            slots[brand_id][post_id] = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
+            slots[brand_id][post_id] = outcome = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
+            outcomes.append(outcome)
+            keys.append((post.created_at - near, post_id, brand_id))
             continue
         judged: set[str] | None = None
         for handle in post.mentions:
@@ -160,7 +198,20 @@ def _attribute_platform(
                 continue
             else:
                 judged.add(brand_id)
-            slots[brand_id][post_id] = Outcome(post, brand_id, owner[1], OPENER)
+            slots[brand_id][post_id] = outcome = Outcome(post, brand_id, owner[1], OPENER)
+            outcomes.append(outcome)
+            keys.append((post.created_at - near, post_id, brand_id))
+    return outcomes, keys, replies
+
+
+def _in_order(outcomes: list[Outcome], keys: list[_SortKey]) -> list[Outcome]:
+    """``outcomes`` sorted by their keys; stable, so equal keys keep platform order.
+
+    The keys were built while each post was at hand: pulling them out of half a million
+    scattered objects afterwards would cost nearly as much as the sort itself.
+    """
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return list(map(outcomes.__getitem__, order))
 
 
 def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post, str, str, str]]:
@@ -169,16 +220,14 @@ def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post
     Used at ingest to decide which stored posts start out waiting for an answer.
     """
     accounts = _Accounts(brands)
-    found = []
+    outcomes: list[Outcome] = []
+    keys: list[_SortKey] = []
     for platform, table in _index(posts).items():
         handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
-        slots: dict[str, dict[str, Outcome]] = {brand.brand_id: {} for brand in brands}
-        _attribute_platform(table, _owners(table, handles, ids), handles, ids, slots)
-        found += [
-            (o.post, o.brand_id, o.profile_key, o.kind) for brand in slots.values() for o in brand.values()
-        ]
-    found.sort(key=lambda row: (row[0].created_at, row[0].post_id, row[1]))
-    return found
+        found, found_keys, _ = _scan(table, handles, ids, {brand.brand_id: {} for brand in brands}, 0)
+        outcomes += found
+        keys += found_keys
+    return [(o.post, o.brand_id, o.profile_key, o.kind) for o in _in_order(outcomes, keys)]
 
 
 def match(
@@ -193,69 +242,68 @@ def match(
     (created_at, post_id, brand_id).
     """
     policy = policy or AutomationPolicy()
-    accounts = _Accounts(brands)
     policies = {
         brand.brand_id: _with_apps(policy, brand.automation_apps) if brand.automation_apps else policy
         for brand in brands
     }
-    outcomes: list[Outcome] = []
     with _collector_paused():
-        # Keyed by the posts' own id strings, platform by platform: no new key objects per post.
-        for platform, table in _index(posts).items():
-            handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
-            owners = _owners(table, handles, ids)
-            slots: dict[str, dict[str, Outcome]] = {brand.brand_id: {} for brand in brands}
-            _attribute_platform(table, owners, handles, ids, slots)
-            verdicts: dict[str, Verdict] = {}
-            bots = accounts.bots.get(platform, set())
-            _answer_platform(table, owners, slots, verdicts, bots, as_of, policies)
-            del owners
-            for brand_slots in slots.values():
-                for outcome in brand_slots.values():
-                    _settle(outcome, verdicts)
-                outcomes += brand_slots.values()
-        outcomes.sort(key=_outcome_order)
-    return outcomes
+        # The indexes, keys and verdicts are freed when _match returns, before the collector
+        # resumes: only the outcomes and their responses are left to move to its oldest generation.
+        return _match(posts, brands, as_of, policies)
+
+
+def _match(
+    posts: Iterable[Post], brands: Sequence[Brand], as_of: int, policies: dict[str, AutomationPolicy]
+) -> list[Outcome]:
+    """:func:`match` platform by platform, then one sort of all the outcomes."""
+    accounts = _Accounts(brands)
+    outcomes: list[Outcome] = []
+    keys: list[_SortKey] = []
+    # Keyed by the posts' own id strings, platform by platform: no new key objects per post.
+    for platform, table in _index(posts).items():
+        handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
+        slots: dict[str, dict[str, Outcome]] = {brand.brand_id: {} for brand in brands}
+        found, found_keys, replies = _scan(table, handles, ids, slots, as_of)
+        classifier = _Classifier(replies, policies, accounts.bots.get(platform, set()))
+        verdicts = _answer_platform(table, replies, slots, as_of, classifier)
+        _settle(found, verdicts)
+        outcomes += found
+        keys += found_keys
+        del slots, replies, classifier, verdicts  # before the next platform's are built
+    return _in_order(outcomes, keys)
 
 
 def _answer_platform(
     table: dict[str, Post],
-    owners: dict[str, Owner],
+    replies: list[_Reply],
     slots: dict[str, dict[str, Outcome]],
-    verdicts: dict[str, Verdict],
-    bots: set[str],
     as_of: int,
-    policies: dict[str, AutomationPolicy],
-) -> None:
+    classifier: _Classifier,
+) -> dict[str, Verdict]:
     """Walk up from every brand reply and keep, per customer post, the earliest answers.
 
     While matching, ``first_response``/``first_human_response`` hold the answering brand
-    *post*; :func:`_settle` turns them into :class:`Response` objects.
+    *post*; :func:`_settle` turns them into :class:`Response` objects with the verdicts
+    returned here (brand reply post_id -> verdict).
     """
-    fingerprints, template_customers = _templates(table, owners, policies)
-    for post_id, owner in owners.items():
-        reply = table[post_id]
-        parent_id = reply.in_reply_to_id
+    verdicts: dict[str, Verdict] = {}
+    for reply, parent, owner, body in replies:
         created = reply.created_at
-        if parent_id is None or created > as_of:
+        if parent is None or created > as_of:
             continue
-        parent = table.get(parent_id)
         brand_slots = slots.get(owner[0])
-        if parent is None or not brand_slots:
+        if not brand_slots:
             continue
+        post_id = reply.post_id
         author = parent.author_id
         verdict = None
-        node: Post | None = parent
+        node = parent
         for _ in range(_MAX_THREAD_DEPTH):
             if node.author_id == author and created > node.created_at:
                 outcome = brand_slots.get(node.post_id)
                 if outcome is not None:
                     if verdict is None:
-                        verdict = verdicts.get(post_id)
-                        if verdict is None:
-                            verdict = verdicts[post_id] = _classify(
-                                reply, parent, owner[0], bots, template_customers, fingerprints, policies
-                            )
+                        verdict = verdicts[post_id] = classifier.verdict(reply, parent, owner[0], body)
                     # Inlined _earlier(): this is the innermost loop of a weekly report.
                     current = outcome.first_response
                     if (
@@ -272,6 +320,7 @@ def _answer_platform(
             node = table.get(next_id)
             if node is None:
                 break
+    return verdicts
 
 
 def _earlier(reply: Post, current: Post | None) -> bool:
@@ -281,50 +330,94 @@ def _earlier(reply: Post, current: Post | None) -> bool:
     return reply.created_at == current.created_at and reply.post_id < current.post_id
 
 
-def _settle(outcome: Outcome, verdicts: dict[str, Verdict]) -> None:
-    first: Post | None = outcome.first_response  # type: ignore[assignment]
-    if first is None:
-        return
-    human: Post | None = outcome.first_human_response  # type: ignore[assignment]
-    created = outcome.post.created_at
-    outcome.first_response = response = _response(created, first, verdicts[first.post_id])
-    if human is first:
-        outcome.first_human_response = response
-    elif human is not None:
-        outcome.first_human_response = _response(created, human, verdicts[human.post_id])
-
-
-_outcome_order = attrgetter("post.created_at", "post.post_id", "brand_id")
-
-
-def _templates(
-    table: dict[str, Post], owners: dict[str, Owner], policies: dict[str, AutomationPolicy]
-) -> tuple[dict[str, str], dict[tuple[str, str], int]]:
-    """Body fingerprint per brand reply, and (brand_id, fingerprint) -> how many different
-    customers got that body."""
-    fingerprints: dict[str, str] = {}
-    customers: dict[tuple[str, str], set[str]] = {}
-    by_body: dict[str, str] = {}  # replies are mostly "@customer <template>": one regex per template
-    for post_id, (brand_id, _) in owners.items():
-        reply = table[post_id]
-        parent_id = reply.in_reply_to_id
-        if parent_id is None:
+def _settle(outcomes: list[Outcome], verdicts: dict[str, Verdict]) -> None:
+    """Turn the answering posts kept by :func:`_answer_platform` into :class:`Response` objects."""
+    for outcome in outcomes:
+        first: Post | None = outcome.first_response  # type: ignore[assignment]
+        if first is None:
             continue
-        parent = table.get(parent_id)
-        customer = parent.author_id if parent is not None else reply.in_reply_to_author_id
-        if not customer:
-            continue
-        body = _without_leading_mentions(reply.text)
-        fingerprint = by_body.get(body)
-        if fingerprint is None:
-            fingerprint = by_body[body] = body_fingerprint(body)
-        fingerprints[post_id] = fingerprint
-        seen = customers.get((brand_id, fingerprint))
-        if seen is None:
-            customers[(brand_id, fingerprint)] = {customer}
-        else:
-            seen.add(customer)
-    return fingerprints, {key: len(value) for key, value in customers.items()}
+        human: Post | None = outcome.first_human_response  # type: ignore[assignment]
+        created = outcome.post.created_at
+        outcome.first_response = response = _response(created, first, verdicts[first.post_id])
+        if human is first:
+            outcome.first_human_response = response
+        elif human is not None:
+            outcome.first_human_response = _response(created, human, verdicts[human.post_id])
+
+
+class _Classifier:
+    """Verdicts on the brand replies of one platform, each distinct case worked out once.
+
+    Replies are mostly a few template bodies addressed to many customers, so the verdict is
+    cached by what it depends on: the brand (its policy and its template counts), the body
+    without leading @mentions (its fingerprint and agent signature; neither looks behind the
+    mentions, see :func:`_without_leading_mentions`), the posting app, whether the account is
+    a bot, and the reply's speed only when it came faster than anyone could type its whole
+    text (otherwise "too fast" cannot apply, whatever the speed).
+    """
+
+    def __init__(self, replies: list[_Reply], policies: dict[str, AutomationPolicy], bots: set[str]) -> None:
+        self.policies = policies
+        self.bots = bots
+        self.fingerprints: dict[str, str] = {}  # body -> fingerprint
+        self.template_customers = self._count_templates(replies)
+        self.cache: dict[tuple[str, str, str | None, bool, int | None], Verdict] = {}
+
+    def _count_templates(self, replies: list[_Reply]) -> dict[tuple[str, str], int]:
+        """(brand_id, fingerprint) -> how many different customers got that body."""
+        fingerprints = self.fingerprints
+        customers: dict[tuple[str, str], set[str]] = {}
+        for reply, parent, (brand_id, _), body in replies:
+            if body is None:
+                continue
+            fingerprint = fingerprints.get(body)
+            if fingerprint is None:
+                fingerprint = fingerprints[body] = body_fingerprint(body)
+            customer = parent.author_id if parent is not None else reply.in_reply_to_author_id
+            seen = customers.get((brand_id, fingerprint))
+            if seen is None:
+                customers[(brand_id, fingerprint)] = {customer}  # type: ignore[arg-type]
+            else:
+                seen.add(customer)  # type: ignore[arg-type]
+        return {key: len(value) for key, value in customers.items()}
+
+    def verdict(self, reply: Post, parent: Post, brand_id: str, body: str | None) -> Verdict:
+        """The verdict on ``reply`` (owned by ``brand_id``) to ``parent``; ``body`` as in _Reply."""
+        seconds = reply.created_at - parent.created_at
+        if body is None:  # no customer: rare, not worth a cache entry
+            return self._classify(reply, seconds, brand_id, "")
+        policy = self.policies[brand_id]
+        fast = seconds < policy.read_seconds + len(reply.text) / policy.typing_chars_per_second
+        key = (brand_id, body, reply.application, reply.author_handle in self.bots, seconds if fast else None)
+        verdict = self.cache.get(key)
+        if verdict is None:
+            verdict = self.cache[key] = self._classify(reply, seconds, brand_id, self.fingerprints[body])
+        return verdict
+
+    def _classify(self, reply: Post, seconds: int, brand_id: str, fingerprint: str) -> Verdict:
+        policy = self.policies[brand_id]
+        reused = (
+            self.template_customers.get((brand_id, fingerprint), 0)
+            if len(fingerprint) >= policy.template_min_length
+            else 0
+        )
+        is_bot = reply.author_handle in self.bots
+        if (
+            reply.application is None
+            and reused < policy.template_min_customers
+            and not is_bot
+            and seconds >= policy.read_seconds + len(reply.text) / policy.typing_chars_per_second
+        ):
+            return HUMAN  # no evidence of automation at all: what classify() would conclude
+        verdict = classify(
+            reply.text,
+            reply.application,
+            is_bot_account=is_bot,
+            seconds_after_parent=seconds,
+            template_customers=reused,
+            policy=policy,
+        )
+        return verdict if verdict.automated else HUMAN
 
 
 def _without_leading_mentions(text: str) -> str:
@@ -332,18 +425,15 @@ def _without_leading_mentions(text: str) -> str:
 
     body_fingerprint removes such a token whole, and the spaces after it, and nothing in it
     looks behind, so the fingerprint of the rest equals that of the whole text: replies that
-    differ only in whom they address then share one fingerprint computation.
+    differ only in whom they address then share one fingerprint computation. The same holds
+    for human_signature (its patterns start at a '^', a dash or the end) and for the typed
+    length in fastest_human_seconds, which is what lets _Classifier cache by body.
     """
-    start = 0
-    while text.startswith("@", start):
-        space = text.find(" ", start)
-        token = text[start + 1 : space]
-        if space < 0 or not token or not token.isascii() or not token.replace("_", "a").isalnum():
-            break
-        start = space + 1
-        while text.startswith(" ", start):
-            start += 1
-    return text[start:]
+    return text[_leading_mentions(text).end() :]
+
+
+# An '@', a handle of ASCII letters, digits and '_', then one or more spaces; repeated.
+_leading_mentions = re.compile(r"(?:@[A-Za-z0-9_]+ +)*").match
 
 
 def _with_apps(policy: AutomationPolicy, apps: Sequence[str]) -> AutomationPolicy:
@@ -354,41 +444,6 @@ def _with_apps(policy: AutomationPolicy, apps: Sequence[str]) -> AutomationPolic
         policy.typing_chars_per_second,
         policy.extra_apps | frozenset(a.lower() for a in apps),
     )
-
-
-def _classify(
-    reply: Post,
-    parent: Post,
-    brand_id: str,
-    bots: set[str],
-    template_customers: dict[tuple[str, str], int],
-    fingerprints: dict[str, str],
-    policies: dict[str, AutomationPolicy],
-) -> Verdict:
-    policy = policies[brand_id]
-    fingerprint = fingerprints.get(reply.post_id, "")
-    reused = (
-        template_customers.get((brand_id, fingerprint), 0)
-        if len(fingerprint) >= policy.template_min_length
-        else 0
-    )
-    seconds = reply.created_at - parent.created_at
-    if (
-        reply.application is None
-        and reused < policy.template_min_customers
-        and reply.author_handle not in bots
-        and seconds >= policy.read_seconds + len(reply.text) / policy.typing_chars_per_second
-    ):
-        return HUMAN  # no evidence of automation at all: what classify() would conclude
-    verdict = classify(
-        reply.text,
-        reply.application,
-        is_bot_account=reply.author_handle in bots,
-        seconds_after_parent=seconds,
-        template_customers=reused,
-        policy=policy,
-    )
-    return verdict if verdict.automated else HUMAN
 
 
 def _response(customer_created_at: int, reply: Post, verdict: Verdict) -> Response:

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from responsegap.domain.automation import AutomationPolicy, body_fingerprint, classify, human_signature
-from responsegap.domain.matching import match
+from dataclasses import replace
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from responsegap.domain.automation import (
+    AutomationPolicy,
+    body_fingerprint,
+    classify,
+    fastest_human_seconds,
+    human_signature,
+)
+from responsegap.domain.matching import _without_leading_mentions, match
 from tests.unit.domain.conversations import acme, at, brand_reply, customer
 
 POLICY = AutomationPolicy()
@@ -58,3 +69,46 @@ def test_template_sent_to_many_customers_is_found_by_matching():
     # Below the threshold (5 customers) the same text is not evidence.
     few = match(posts[:8], [acme()], as_of=at(10_000))
     assert not any(o.first_response.automated for o in few)
+
+
+def test_one_body_is_judged_on_the_speed_of_each_reply():
+    # Matching works out a verdict once per body, but the speed is each reply's own.
+    body = "Thanks for contacting us, an agent will reply soon."
+    posts = []
+    for n, seconds in enumerate((600, 2, 3)):
+        opener = customer(f"c{n}", f"9{n}", n, "@acmehelp my card was charged twice")
+        reply = brand_reply(f"b{n}", n, f"c{n}", f"@9{n} {body}")
+        posts += [opener, replace(reply, created_at=opener.created_at + seconds)]
+    slow, two, three = match(posts, [acme()], as_of=at(10_000))
+    assert not slow.first_response.automated
+    assert any("replied 2 s after" in r for r in two.first_response.reasons)
+    assert any("replied 3 s after" in r for r in three.first_response.reasons)
+
+
+# Pieces of the signature, noise and mention patterns, and letters whose lower case is longer
+# or depends on their neighbours; a body may start with something that is almost a mention.
+BODY_PIECES = ["@ab", "@", "^", "^JK", "-", "–", "—", "~", "Anna", "anna", "JK", "x", "12", "_", " ", "\t"]
+BODY_PIECES += [".", "!", "'", "http://t.co/x", "İ", "Σ", "ß", "é"]
+BODY_HEADS = ["", "", "@ab- ", "@ab. ", "@ ", "@é ", "@ab\t", "@AB", "-", "^", "~", " ", "@ab"]
+bodies = st.tuples(st.sampled_from(BODY_HEADS), st.lists(st.sampled_from(BODY_PIECES), max_size=10))
+
+
+@given(
+    st.lists(
+        st.tuples(st.from_regex(r"[A-Za-z0-9_]{1,6}", fullmatch=True), st.integers(min_value=1, max_value=3)),
+        max_size=3,
+    ),
+    bodies.map(lambda body: body[0] + "".join(body[1])),
+)
+@example([("AB", 1)], "-Anna")
+@example([("ab", 2)], "@ab- x")
+@example([], "@ab. ^JK")
+@settings(max_examples=500, deadline=None)
+def test_leading_mentions_change_nothing_the_classifier_reads(mentions, body):
+    # Matching classifies a reply once per body without its leading @mentions: sound only
+    # while none of these looks at the mentions.
+    text = "".join(f"@{handle}{' ' * spaces}" for handle, spaces in mentions) + body
+    rest = _without_leading_mentions(text)
+    assert body_fingerprint(text) == body_fingerprint(rest)
+    assert human_signature(text) == human_signature(rest)
+    assert fastest_human_seconds(text, POLICY) == fastest_human_seconds(rest, POLICY)
