@@ -143,17 +143,23 @@ def _scan(
     ids: dict[str, Owner],
     slots: dict[str, dict[str, Outcome]],
     near: int,
-) -> tuple[list[Outcome], list[_SortKey], list[_Reply]]:
+) -> tuple[list[Outcome], list[_SortKey] | None, list[_Reply]]:
     """One pass over a platform's posts: an :class:`Outcome` per customer post and brand, per
-    METRICS.md 'Things' (also put into ``slots``, brand -> post_id -> outcome), each with its
-    sort key, and the brand replies.
+    METRICS.md 'Things' (also put into ``slots``, brand -> post_id -> outcome), their sort
+    keys, and the brand replies.
+
+    The keys are ``None`` when the outcomes came out in order, as they do from a store read
+    (its items come sorted by time and post id): a million posts' keys are 90 MB that a
+    report running near its memory limit does not need. Once one comes out of order, the keys
+    of those before it are worked out and every later one is kept.
 
     A post's owner is looked up where it is needed (for the post, then for its parent) rather
     than in a pass of its own: two dictionary lookups cost less than another walk over a
     million posts.
     """
     outcomes: list[Outcome] = []
-    keys: list[_SortKey] = []
+    keys: list[_SortKey] | None = None
+    last: _SortKey = (-(1 << 62), "", "")
     replies: list[_Reply] = []
     bodies: dict[str, str] = {}  # one string per distinct body: the replies share a few templates
     for post_id, post in table.items():
@@ -183,8 +189,14 @@ def _scan(
         if parent_owner is not None and parent_owner[0] != own_brand:
             brand_id = parent_owner[0]
             slots[brand_id][post_id] = outcome = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
+            key = (post.created_at - near, post_id, brand_id)
+            if keys is not None:
+                keys.append(key)
+            elif key < last:
+                keys = [*_keys_of(outcomes, near), key]
+            else:
+                last = key
             outcomes.append(outcome)
-            keys.append((post.created_at - near, post_id, brand_id))
             continue
         judged: set[str] | None = None
         for handle in post.mentions:
@@ -199,17 +211,37 @@ def _scan(
             else:
                 judged.add(brand_id)
             slots[brand_id][post_id] = outcome = Outcome(post, brand_id, owner[1], OPENER)
+            key = (post.created_at - near, post_id, brand_id)
+            if keys is not None:
+                keys.append(key)
+            elif key < last:
+                keys = [*_keys_of(outcomes, near), key]
+            else:
+                last = key
             outcomes.append(outcome)
-            keys.append((post.created_at - near, post_id, brand_id))
     return outcomes, keys, replies
 
 
-def _in_order(outcomes: list[Outcome], keys: list[_SortKey]) -> list[Outcome]:
-    """``outcomes`` sorted by their keys; stable, so equal keys keep platform order.
+def _keys_of(outcomes: list[Outcome], near: int) -> Iterator[_SortKey]:
+    return ((o.post.created_at - near, o.post.post_id, o.brand_id) for o in outcomes)
 
-    The keys were built while each post was at hand: pulling them out of half a million
-    scattered objects afterwards would cost nearly as much as the sort itself.
+
+def _in_order(runs: list[tuple[list[Outcome], list[_SortKey] | None]], near: int) -> list[Outcome]:
+    """The outcomes of every platform, sorted by their keys; stable, so equal keys keep
+    platform order.
+
+    One platform whose outcomes came out in order is returned as it is. Otherwise the keys
+    come from the scans, which built them while each post was at hand (pulling them out of
+    half a million scattered objects afterwards would cost nearly as much as the sort
+    itself); only runs that were in order need theirs worked out here.
     """
+    if len(runs) == 1 and runs[0][1] is None:
+        return runs[0][0]
+    outcomes: list[Outcome] = []
+    keys: list[_SortKey] = []
+    for found, found_keys in runs:
+        outcomes += found
+        keys += found_keys if found_keys is not None else _keys_of(found, near)
     order = sorted(range(len(keys)), key=keys.__getitem__)
     return list(map(outcomes.__getitem__, order))
 
@@ -220,14 +252,12 @@ def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post
     Used at ingest to decide which stored posts start out waiting for an answer.
     """
     accounts = _Accounts(brands)
-    outcomes: list[Outcome] = []
-    keys: list[_SortKey] = []
+    runs = []
     for platform, table in _index(posts).items():
         handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
         found, found_keys, _ = _scan(table, handles, ids, {brand.brand_id: {} for brand in brands}, 0)
-        outcomes += found
-        keys += found_keys
-    return [(o.post, o.brand_id, o.profile_key, o.kind) for o in _in_order(outcomes, keys)]
+        runs.append((found, found_keys))
+    return [(o.post, o.brand_id, o.profile_key, o.kind) for o in _in_order(runs, 0)]
 
 
 def match(
@@ -257,20 +287,23 @@ def _match(
 ) -> list[Outcome]:
     """:func:`match` platform by platform, then one sort of all the outcomes."""
     accounts = _Accounts(brands)
-    outcomes: list[Outcome] = []
-    keys: list[_SortKey] = []
+    runs: list[tuple[list[Outcome], list[_SortKey] | None]] = []
     # Keyed by the posts' own id strings, platform by platform: no new key objects per post.
-    for platform, table in _index(posts).items():
+    tables = _index(posts)
+    for platform in list(tables):
+        table = tables.pop(platform)
         handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
         slots: dict[str, dict[str, Outcome]] = {brand.brand_id: {} for brand in brands}
         found, found_keys, replies = _scan(table, handles, ids, slots, as_of)
         classifier = _Classifier(replies, policies, accounts.bots.get(platform, set()))
         verdicts = _answer_platform(table, replies, slots, as_of, classifier)
+        # The platform's index, slots and reply records are done with: freed before the
+        # responses are built, which then reuse that memory (the peak of a big report).
+        del table, slots, replies, classifier
         _settle(found, verdicts)
-        outcomes += found
-        keys += found_keys
-        del slots, replies, classifier, verdicts  # before the next platform's are built
-    return _in_order(outcomes, keys)
+        del verdicts
+        runs.append((found, found_keys))
+    return _in_order(runs, as_of)
 
 
 def _answer_platform(

@@ -186,3 +186,61 @@ def test_x_handles_stop_at_a_dot_but_bluesky_handles_keep_it():
     assert mentions_in("@AmericanAir.thanks for nothing", "twcs") == ("americanair",)
     assert mentions_in("thanks @acme.bsky.social!", "bluesky") == ("acme.bsky.social",)
     assert mentions_in("mail me at bob@example.com @Acme", "x") == ("acme",)
+
+
+def test_outcomes_come_sorted_whether_the_posts_arrive_in_order_or_not():
+    # Posts in store order skip the sort keys; any other order sorts. Both must give one order:
+    # (created_at, post_id, brand_id), with a post mentioning globex before acme, ties on the
+    # second, and a second platform (its own scan) interleaved in time.
+    posts = [
+        customer("c1", "9", 0, "@GlobexCares @acmehelp who is to blame?"),
+        customer("c3", "8", 1, "@acmehelp one"),
+        customer("c2", "7", 1, "@acmehelp two"),
+        brand_reply("b1", 2, "c1"),
+        customer("c4", "6", 3, "@acmehelp @GlobexCares three"),
+        Post(
+            "bluesky",
+            "m1",
+            "5",
+            "five.bsky.social",
+            at(0.5),
+            "@acmehelp.bsky.social hi",
+            mentions=("acmehelp.bsky.social",),
+        ),
+        Post(
+            "bluesky",
+            "m2",
+            "5",
+            "five.bsky.social",
+            at(2.5),
+            "@acmehelp.bsky.social hi",
+            mentions=("acmehelp.bsky.social",),
+        ),
+    ]
+    brand = acme()
+    brand = Brand(
+        "acme", "Acme", profiles=(*brand.profiles, Profile("acme", "bluesky", "acmehelp.bsky.social"))
+    )
+    expected = [
+        ("c1", "acme"),
+        ("c1", "globex"),
+        ("m1", "acme"),
+        ("c2", "acme"),
+        ("c3", "acme"),
+        ("m2", "acme"),
+        ("c4", "acme"),
+        ("c4", "globex"),
+    ]
+    in_store_order = sorted(posts, key=lambda p: (p.platform, p.created_at, p.post_id))
+    for arrival in (
+        posts,
+        in_store_order,
+        in_store_order[::-1],
+        [p for p in in_store_order if p.platform == "x"],
+    ):
+        outcomes = match(arrival, [brand, globex()], as_of=at(100))
+        wanted = [pair for pair in expected if any(p.post_id == pair[0] for p in arrival)]
+        assert [(o.post.post_id, o.brand_id) for o in outcomes] == wanted
+    # One platform in order (no keys at all) and out of order agree on every outcome.
+    x_posts = [p for p in in_store_order if p.platform == "x"]
+    assert match(x_posts, [brand, globex()], at(100)) == match(x_posts[::-1], [brand, globex()], at(100))
