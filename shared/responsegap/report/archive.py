@@ -30,8 +30,15 @@ class ReportArchive:
             raise ValueError("an archive needs a bucket name")
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self._client = client or boto3.client("s3")
+        # Made on the first put: a replayed report job and the leaders' roll-up never archive.
+        self._client = client
         self._kms_key_id = kms_key_id
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("s3")
+        return self._client
 
     def key(self, brand_id: str, week: str, name: str) -> str:
         # Names come from our own code, but a key is a path: refuse anything that could climb out.
@@ -55,6 +62,6 @@ class ReportArchive:
             if self._kms_key_id:
                 extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self._kms_key_id}
             data = body.encode("utf-8") if isinstance(body, str) else body
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
             keys.append(key)
         return keys

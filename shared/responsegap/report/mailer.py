@@ -9,24 +9,37 @@ from typing import Any
 
 import boto3
 
-from responsegap.report.artefacts import SES_MAX_MESSAGE_BYTES
-from responsegap.report.mime import parse_address, parse_recipients
-
 
 class MessageTooLarge(ValueError):
     """A raw message SES v2 would refuse (over 40 MB); the weekly report never builds one."""
 
 
 class SesMailer:
+    """SES v2 ``SendEmail`` with ``Content.Raw``.
+
+    The client, and the MIME helpers (which bring the templates' jinja2), are made on the
+    first send, not when the Lambda starts: a report job that idempotency replays, the
+    common case of a redelivered message, never sends and never needs them.
+    """
+
     def __init__(self, client: Any = None, *, configuration_set: str | None = None) -> None:
-        self._client = client or boto3.client("sesv2")
+        self._client = client
         self._configuration_set = configuration_set
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("sesv2")
+        return self._client
 
     def send(self, message: EmailMessage, sender: str, recipients: Sequence[str]) -> str:
         """Send ``message`` to ``recipients``; returns the SES MessageId.
 
         The envelope addresses are checked again here: the message may come from anywhere.
         """
+        from responsegap.report.artefacts import SES_MAX_MESSAGE_BYTES
+        from responsegap.report.mime import parse_address, parse_recipients
+
         source = parse_address(sender)
         to = [a.addr_spec for a in parse_recipients(recipients)]
         raw = message.as_bytes(policy=SMTP)
@@ -41,5 +54,5 @@ class SesMailer:
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
-        response = self._client.send_email(**request)
+        response = self.client.send_email(**request)
         return str(response["MessageId"])
