@@ -30,8 +30,22 @@ def test_new_posts_are_put_and_a_redelivery_writes_nothing(store: PostStore) -> 
     writes_before = store.stats.writes
     assert store.save_posts(PROFILE, posts) == (0, 0, 2)
     assert stored(store) == posts
-    # Each duplicate costs one refused conditional put and one refused conditional update, no item changes.
-    assert store.stats.writes - writes_before == 4
+    # Each duplicate costs one refused conditional put (which returns the stored item), no update.
+    assert store.stats.writes - writes_before == 2
+
+
+def test_a_losing_version_is_refused_without_an_update_and_a_winning_one_updates(
+    store: PostStore, spy: SpyClient
+) -> None:
+    store = PostStore(store.table_name, spy, clock=store.clock, sleep=store.sleep)
+    older, newer = post("1", text="@acme order #1 is late"), post("1", text="@acme order #1 is late (edited)")
+    store.save_posts(PROFILE, [newer])
+    assert store.save_posts(PROFILE, [older]) == (0, 0, 1)  # METRICS rule 7: the stored one wins
+    assert spy.calls["update_item"] == 0
+    store.save_posts("x#other", [older])
+    assert store.save_posts("x#other", [newer]) == (0, 1, 0)
+    assert spy.calls["update_item"] == 1
+    assert stored(store) == [newer] == list(store.posts_between("x#other", 0, 2**31))
 
 
 def test_an_edit_updates_the_content_and_keeps_the_open_marker(store: PostStore) -> None:

@@ -104,6 +104,15 @@ def _rank(item: Item) -> tuple[str, str]:
     return (item["version_rank"]["S"], item["body_hash"]["S"])
 
 
+def _replaces(item: Item, stored: Item) -> bool:
+    """Whether ``item``'s content would replace ``stored``'s: ``_update_content``'s condition."""
+    if item["body_hash"] == stored.get("body_hash"):
+        return False
+    if "version_rank" not in stored or "body_hash" not in stored:
+        return True
+    return _rank(stored) < _rank(item)
+
+
 def _units(consumed: Any) -> float:
     if not consumed:
         return 0.0
@@ -256,14 +265,37 @@ class PostStore:
             item = post_to_item(
                 profile_key, post, expires_at=self._expires_at(post), is_open=post.post_id in open_ids
             )
-            if self._conditional("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)"):
+            stored = self._put_if_absent(item)
+            if stored is None:
                 new += 1
+                continue
+            # Most re-stored posts are plain duplicates (SQS redelivery, overlapping windows):
+            # the refused put returned the stored item, so they cost that one write unit and
+            # no update. The update stays conditional: another writer may have moved on.
+            if stored and not _replaces(item, stored):
+                duplicates += 1
                 continue
             if self._update_content(profile_key, post):
                 updated += 1
             else:
                 duplicates += 1
         return SaveResult(new, updated, duplicates)
+
+    def _put_if_absent(self, item: Item) -> Item | None:
+        """Put ``item`` if its key is free: None when it was put, else the stored item (``{}``
+        when DynamoDB did not return it)."""
+        try:
+            self._write(
+                "put_item",
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return error.response.get("Item") or {}
+            raise
+        return None
 
     def _update_content(self, profile_key: str, post: Post) -> bool:
         names = {"#h": "body_hash", "#r": "version_rank"}
