@@ -239,14 +239,15 @@ def _rollup(job: ReportJob, deps: ReportDeps) -> dict[str, Any]:
     if not deps.leaders:
         return {"status": "skipped", "week": job.week}
     compose = _compose(deps)
-    reports = [compose(deps.store, brand, job.week, job.as_of) for brand in deps.store.list_brands()]
-    if not reports:
+    brands = deps.store.list_brands()
+    if not brands:
         return {"status": "skipped", "week": job.week}
-    rollup = compose_rollup(reports)
+    # A generator: the roll-up keeps what it needs of each brand's week and lets it go.
+    rollup = compose_rollup(compose(deps.store, brand, job.week, job.as_of) for brand in brands)
     message = build_rollup_message(rollup, deps.sender, list(deps.leaders))
     deps.mailer.send(message, deps.sender, list(deps.leaders))
     metrics.add_metric(name=REPORTS_SENT, unit=MetricUnit.Count, value=1)
-    return {"status": "sent", "week": job.week, "brands": len(reports), "recipients": len(deps.leaders)}
+    return {"status": "sent", "week": job.week, "brands": len(rollup.rows), "recipients": len(deps.leaders)}
 
 
 def archive_files(report: Any, artefacts: Any = None) -> dict[str, bytes | str]:

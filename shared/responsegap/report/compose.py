@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import gc
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -481,48 +482,55 @@ class RollupReport:
         return parse_iso_week(self.week)[1]
 
 
-def compose_rollup(reports: list[WeeklyReport]) -> RollupReport:
+def compose_rollup(reports: Iterable[WeeklyReport]) -> RollupReport:
     """One row per brand and an overall headline, measured on the outcomes themselves.
 
     The overall median is the median over every brand's posts, not a median of medians.
+    ``reports`` may be a generator: each brand's report is reduced to its row and the human
+    response times of its openers as it comes, so the roll-up of many big brands holds one
+    brand's outcomes at a time.
     """
-    if not reports:
+    rows: list[RollupRow] = []
+    weeks: set[str] = set()
+    as_of = 0
+    openers = answered = within = 0
+    human = array("q")  # 8 bytes per answered opener, whatever the number of brands
+    previous: list[dict[str, Any] | None] = []
+    for r in reports:
+        weeks.add(r.week)
+        as_of = max(as_of, r.as_of)
+        rows.append(RollupRow(r.brand.brand_id, r.brand.name, _headline(r.figures), r.previous, r.incomplete))
+        previous.append(r.previous)
+        for o in r.outcomes:
+            if o.kind != OPENER:
+                continue
+            openers += 1
+            if o.answered:
+                answered += 1
+            if o.first_human_response:
+                human.append(o.first_human_response.seconds)
+                if o.first_human_response.seconds <= r.profile_by_key[o.profile_key].sla_seconds:
+                    within += 1
+    if not rows:
         raise ValueError("a roll-up needs at least one brand report")
-    weeks = {r.week for r in reports}
     if len(weeks) != 1:
         raise ValueError(f"a roll-up covers one week, got {sorted(weeks)}")
-    rows = [
-        RollupRow(r.brand.brand_id, r.brand.name, _headline(r.figures), r.previous, r.incomplete)
-        for r in sorted(
-            reports, key=lambda r: (r.figures["response_rate"] is None, r.figures["response_rate"] or 0)
-        )
-    ]
-    openers = [o for r in reports for o in r.outcomes if o.kind == OPENER]
-    answered = [o for o in openers if o.answered]
-    human = sorted(o.first_human_response.seconds for o in openers if o.first_human_response)
-    within = sum(
-        1
-        for r in reports
-        for o in r.outcomes
-        if o.kind == OPENER
-        and o.first_human_response
-        and o.first_human_response.seconds <= r.profile_by_key[o.profile_key].sla_seconds
-    )
-    waits = metrics.percentiles(human)
+    rows.sort(key=lambda row: (row.figures["response_rate"] is None, row.figures["response_rate"] or 0))
+    waits = metrics.percentiles(sorted(human))
     overall = {
-        "brands": len(reports),
-        "openers": len(openers),
-        "answered": len(answered),
-        "unanswered": len(openers) - len(answered),
-        "response_rate": ratio(len(answered), len(openers)),
+        "brands": len(rows),
+        "openers": openers,
+        "answered": answered,
+        "unanswered": openers - answered,
+        "response_rate": ratio(answered, openers),
         "first_human_median": waits["median"],
         "first_human_p90": waits["p90"],
         "answered_within_sla": within,
-        "within_sla_rate": ratio(within, len(openers)),
+        "within_sla_rate": ratio(within, openers),
     }
     previous_overall = None
-    if all(r.previous for r in reports):
-        prev_openers = sum(int(r.previous["openers"] or 0) for r in reports if r.previous)
-        prev_answered = sum(int(r.previous["answered"] or 0) for r in reports if r.previous)
+    if all(previous):
+        prev_openers = sum(int(p["openers"] or 0) for p in previous if p)
+        prev_answered = sum(int(p["answered"] or 0) for p in previous if p)
         previous_overall = {"openers": prev_openers, "response_rate": ratio(prev_answered, prev_openers)}
-    return RollupReport(reports[0].week, max(r.as_of for r in reports), rows, overall, previous_overall)
+    return RollupReport(weeks.pop(), as_of, rows, overall, previous_overall)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -166,7 +167,6 @@ def test_oldest_unanswered_and_hanging_followups():
 def test_rollup_measures_all_posts_together():
     _, acme = compose(snapshots={"2026-W46": s.W46})
     other_brand = s.brand("Other Co")
-    import dataclasses
 
     other_brand = dataclasses.replace(
         other_brand,
@@ -185,6 +185,30 @@ def test_rollup_measures_all_posts_together():
     assert rollup.previous_overall is None  # "other" has no last week
     with pytest.raises(ValueError):
         compose_rollup([])
+
+    # From a generator, one brand's week at a time: the same roll-up, and a brand's report is
+    # let go once the roll-up has taken what it needs (its rows keep only figures).
+    import gc
+    import weakref
+
+    class Tracked(list):  # a list that can be weakly referenced: the report's warnings
+        pass
+
+    seen: list[weakref.ref] = []
+
+    def one_at_a_time():
+        for report in (acme, other, acme):
+            warnings = Tracked(report.warnings)
+            seen.append(weakref.ref(warnings))
+            if len(seen) > 2:
+                gc.collect()
+                assert seen[-3]() is None  # the report of the brand before last is gone
+            yield dataclasses.replace(report, warnings=warnings)
+
+    streamed = compose_rollup(one_at_a_time())
+    assert streamed.overall["openers"] == 2 * acme.figures["openers"] + other.figures["openers"]
+    assert streamed.overall["brands"] == 3
+    assert compose_rollup(iter([acme, other])) == rollup
 
 
 def test_a_one_platform_brand_reuses_its_figures_as_the_platform_row():
