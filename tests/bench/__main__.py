@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "analyze_memory": [],
     "report_from_store": [],
     "cold_start": [],
+    "connector_requests": [],
     "fanout": [],
 }
 QUICK: dict[str, list[str]] = {
@@ -29,6 +30,7 @@ QUICK: dict[str, list[str]] = {
     "analyze_memory": ["--posts", "50000"],
     "report_from_store": ["--customer-posts", "20000"],
     "cold_start": ["--runs", "3"],
+    "connector_requests": [],
     "fanout": ["--quick"],
 }
 
