@@ -158,8 +158,7 @@ def _scan(
     million posts.
     """
     outcomes: list[Outcome] = []
-    keys: list[_SortKey] | None = None
-    last: _SortKey = (-(1 << 62), "", "")
+    order = _SortKeys(outcomes, near)
     replies: list[_Reply] = []
     bodies: dict[str, str] = {}  # one string per distinct body: the replies share a few templates
     for post_id, post in table.items():
@@ -189,13 +188,7 @@ def _scan(
         if parent_owner is not None and parent_owner[0] != own_brand:
             brand_id = parent_owner[0]
             slots[brand_id][post_id] = outcome = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
-            key = (post.created_at - near, post_id, brand_id)
-            if keys is not None:
-                keys.append(key)
-            elif key < last:
-                keys = [*_keys_of(outcomes, near), key]
-            else:
-                last = key
+            order.add((post.created_at - near, post_id, brand_id))
             outcomes.append(outcome)
             continue
         judged: set[str] | None = None
@@ -211,15 +204,32 @@ def _scan(
             else:
                 judged.add(brand_id)
             slots[brand_id][post_id] = outcome = Outcome(post, brand_id, owner[1], OPENER)
-            key = (post.created_at - near, post_id, brand_id)
-            if keys is not None:
-                keys.append(key)
-            elif key < last:
-                keys = [*_keys_of(outcomes, near), key]
-            else:
-                last = key
+            order.add((post.created_at - near, post_id, brand_id))
             outcomes.append(outcome)
-    return outcomes, keys, replies
+    return outcomes, order.keys, replies
+
+
+class _SortKeys:
+    """The sort keys of a scan's outcomes, kept only once one comes out of order (see _scan).
+
+    ``add`` is called with each outcome's key just before the outcome is appended.
+    """
+
+    __slots__ = ("keys", "last", "near", "outcomes")
+
+    def __init__(self, outcomes: list[Outcome], near: int) -> None:
+        self.outcomes = outcomes
+        self.near = near
+        self.keys: list[_SortKey] | None = None
+        self.last: _SortKey = (-(1 << 62), "", "")
+
+    def add(self, key: _SortKey) -> None:
+        if self.keys is not None:
+            self.keys.append(key)
+        elif key < self.last:
+            self.keys = [*_keys_of(self.outcomes, self.near), key]
+        else:
+            self.last = key
 
 
 def _keys_of(outcomes: list[Outcome], near: int) -> Iterator[_SortKey]:
