@@ -47,10 +47,12 @@ bench: $(STAMP)
 clean:
 	rm -rf .aws-sam out .pytest_cache
 
-# Security audit: bandit (no high-severity finding) and pip-audit (no known vulnerability).
+# Security audit: bandit (no high-severity finding), pip-audit (no known vulnerability) and the
+# offline check against a dated PyPA Advisory Database snapshot (infra/advisories/SOURCE.md).
 # pip-audit needs PyPI's advisory API; where only a mirror is reachable the test says so and
 # skips, unless RESPONSEGAP_REQUIRE_AUDIT=1 (see tests/integration/test_audit.py).
 .PHONY: audit
 audit: $(STAMP)
 	$(VENV)/bin/bandit -r shared functions -lll -q
+	$(PY) -m infra.advisory_check
 	$(PY) -m pytest -q -rs -p no:randomly tests/integration/test_audit.py
