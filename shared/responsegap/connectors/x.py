@@ -138,9 +138,9 @@ class XConnector:
         for post in read.posts:
             posts.setdefault(post.post_id, post)
         reads = int(cursor.get(f"{prefix}reads", "0") or 0) + 1
-        if read.ended_early and read.oldest and reads < MAX_GAP_READS:
-            # What was read is stored; only the part older than it is still in doubt.
-            new_cursor[f"{prefix}until_id"] = read.oldest
+        if read.ended_early and reads < MAX_GAP_READS:
+            if read.oldest:  # what was read is stored; only the part older than it is in doubt
+                new_cursor[f"{prefix}until_id"] = read.oldest
             new_cursor[f"{prefix}reads"] = str(reads)
             return
         if read.ended_early:

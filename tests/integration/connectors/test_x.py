@@ -309,3 +309,26 @@ def test_a_second_gap_while_one_is_open_extends_it(rsps, load, connector, matche
     assert result.cursor["mentions_gap_since_id"] == "1861000000000000010"
     assert result.cursor["mentions_gap_until_id"] == C4
     assert result.cursor["mentions_gap_reads"] == "0"
+
+
+def test_a_gap_read_that_finds_nothing_before_ending_early_is_kept_and_counted(rsps, load, connector) -> None:
+    empty = load("x", "users_id_mentions.empty.json")
+
+    def mentions(request) -> tuple[int, dict[str, str], str]:
+        if request.params.get("until_id") and not request.params.get("pagination_token"):
+            return 200, {}, json.dumps({"meta": {"result_count": 0, "next_token": "more"}})
+        return 200, {}, json.dumps(empty)
+
+    rsps.add_callback(responses.GET, MENTIONS, callback=mentions)
+    rsps.get(TWEETS, json=load("x", "users_id_tweets.empty.json"))
+    cursor = {
+        "mentions_since_id": C3,
+        "tweets_since_id": B2,
+        "mentions_gap_since_id": OLD,
+        "mentions_gap_until_id": C4,
+        "mentions_gap_reads": "0",
+    }
+
+    result = connector.fetch(cursor)
+
+    assert (result.cursor["mentions_gap_until_id"], result.cursor["mentions_gap_reads"]) == (C4, "1")
