@@ -39,6 +39,7 @@ from infra.local.clock import WEEK, SimClock, iso_week, iso_z, last_full_week, w
 from infra.local.embedded_aws import EmbeddedAws, embedded_aws
 from infra.local.handlers import Functions
 from infra.local.platform_server import PlatformServer, ServerConfig, World, build_world, platform_server
+from responsegap.commands.analyze import duration  # the demo's table is analyze's table
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "infra" / "data" / "twcs" / "twcs-head-public.csv"
@@ -499,22 +500,6 @@ def _normal(value: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------ output
-
-
-def duration(seconds: Any) -> str:
-    if seconds is None:
-        return "-"
-    total = round(float(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
 
 
 def summary(result: DemoResult, brands: Sequence[tuple[str, str]]) -> str:
