@@ -626,7 +626,9 @@ class _XApi:
         return body
 
     def _tweet(self, item: Item, fields: set[str]) -> dict[str, Any]:
-        tweet: dict[str, Any] = {"id": item.id, "text": item.text, "edit_history_tweet_ids": [item.id]}
+        # X escapes exactly '&', '<' and '>' in a tweet's text; the connector undoes it once.
+        text = html.escape(item.text, quote=False)
+        tweet: dict[str, Any] = {"id": item.id, "text": text, "edit_history_tweet_ids": [item.id]}
         if "created_at" in fields:
             tweet["created_at"] = iso_ms(item.created_at)
         if "author_id" in fields:

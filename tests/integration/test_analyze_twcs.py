@@ -11,6 +11,7 @@ as ``--store memory`` worked before it judged one brand partition at a time.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 import re
@@ -24,7 +25,6 @@ import pytest
 
 from responsegap.archive.twcs import load_twcs
 from responsegap.cli import main
-from responsegap.commands.analyze import CONTEXT_SECONDS
 from responsegap.domain.matching import match
 from responsegap.domain.metrics import report
 from responsegap.domain.periods import Period, parse_instant
@@ -62,7 +62,14 @@ def percentiles(values: list[int]) -> tuple[float | None, float | None]:
     return statistics.median(values), statistics.quantiles(values, n=10, method="inclusive")[8]
 
 
-def expected_figures(path: Path, as_of: int | None = None) -> dict[str, dict[str, Any]]:
+def expected_figures(
+    path: Path, as_of: int | None = None, period: tuple[int, int] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per brand, over customer posts created in ``period`` (default: all), answers up to ``as_of``.
+
+    Every tweet of the file is looked at whatever the period: who wrote a reply's parent, and
+    the brand's answers, come from the whole file.
+    """
     tweets = load_tweets(path)
     brand_of_author = {t["author"].lower(): t["author"] for t in tweets.values() if not t["inbound"]}
 
@@ -82,17 +89,18 @@ def expected_figures(path: Path, as_of: int | None = None) -> dict[str, dict[str
     # which (customer post, brand, kind): METRICS "Things"
     judged: list[tuple[dict[str, Any], str, str]] = []
     for tweet in tweets.values():
-        own = brand(tweet)
+        if brand(tweet) is not None:
+            continue  # a post by any brand is never a customer post
+        if period is not None and not period[0] <= tweet["created"] < period[1]:
+            continue
         parent = tweets.get(tweet["parent"]) if tweet["parent"] else None
-        if parent is not None and brand(parent) is not None and brand(parent) != own:
+        if parent is not None and brand(parent) is not None:
             judged.append((tweet, brand(parent), "followup"))
             continue
-        if parent is not None and brand(parent) is not None:
-            continue  # a brand replying to its own post is nobody's customer
         named = []
         for handle in tweet["mentions"]:
             target = brand_of_author.get(handle)
-            if target is not None and target != own and target not in named:
+            if target is not None and target not in named:
                 named.append(target)
         judged.extend((tweet, target, "opener") for target in named)
 
@@ -168,6 +176,23 @@ def test_figures_match_an_independent_computation(sample: str, tmp_path: Path) -
     differences = {b: (got[b], expected[b]) for b in expected if got[b] != expected[b]}
     assert differences == {}
     assert sum(r["openers"] for r in expected.values()) > 0
+
+
+@pytest.mark.parametrize("store", ["dynamodb", "memory"])
+@pytest.mark.parametrize("sample", SAMPLES[1:])
+def test_figures_of_a_period_match_an_independent_computation(
+    sample: str, store: str, tmp_path: Path
+) -> None:
+    # A week whose follow-ups reply to brand tweets from before it: the file's parents decide
+    # them, never how far back analyze happened to read.
+    start, end = "2017-10-31T00:00:00Z", "2017-11-07T00:00:00Z"
+    report = analyze(tmp_path, "--store", store, str(DATA / sample), "--from", start, "--to", end)
+    as_of = parse_instant(report["as_of"])
+    expected = expected_figures(DATA / sample, as_of, (parse_instant(start), parse_instant(end)))
+    got = engine_figures(report)
+    differences = {b: (got[b], expected[b]) for b in expected if got[b] != expected[b]}
+    assert differences == {}
+    assert sum(r["followups"] for r in expected.values()) > 0
 
 
 @pytest.mark.parametrize("sample", SAMPLES)
@@ -277,7 +302,7 @@ def whole_file_report(
     cutoff = parse_instant(as_of) if as_of else max(p.created_at for p in posts)
     first = parse_instant(start) if start else min(p.created_at for p in posts)
     last = parse_instant(end) if end else max(cutoff + 1, first + 1)
-    window = (first - CONTEXT_SECONDS, max(last, cutoff + 1))
+    window = (first, max(last, cutoff + 1))
     working = [p for p in posts if window[0] <= p.created_at < window[1]]
     figures = report(match(working, brands, cutoff), brands, Period(first, last), cutoff)
     return json.loads(json.dumps(figures))
@@ -395,3 +420,76 @@ def random_twcs(seed: int, rows: int = 400) -> str:
         stamp = time.strftime("%a %b %d %H:%M:%S +0000 %Y", time.gmtime(when))
         lines.append(f'{tweet_id},{author},{inbound},{stamp},"{text}",,{parent}')
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- real-data rules (#12)
+
+OLD_PARENTS = """\
+tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id
+1,AcmeHelp,False,Sat Oct 31 09:00:00 +0000 2015,@700 glad we could help ^JK,3,
+2,AcmeHelp,False,Sun Oct 01 09:00:00 +0000 2017,@701 all sorted now ^JK,4,
+3,700,True,Tue Oct 31 10:00:00 +0000 2017,@AcmeHelp it broke again &amp; I am &gt;:(,5,1
+4,701,True,Tue Oct 31 11:00:00 +0000 2017,same problem as before,,2
+5,AcmeHelp,False,Tue Oct 31 10:30:00 +0000 2017,@700 sorry! DM us ^JK,,3
+6,702,True,Tue Oct 31 12:00:00 +0000 2017,"=HYPERLINK(""http://evil"") @AcmeHelp @OtherCo help",,
+7,OtherCo,False,Tue Oct 31 12:05:00 +0000 2017,@AcmeHelp @ThirdCo who makes the best coffee?,8,
+8,AcmeHelp,False,Tue Oct 31 12:06:00 +0000 2017,@OtherCo @ThirdCo we do &amp; always will,9,7
+9,ThirdCo,False,Tue Oct 31 12:07:00 +0000 2017,@AcmeHelp @OtherCo bold claim,10,8
+10,703,True,Tue Oct 31 12:09:00 +0000 2017,@AcmeHelp @OtherCo @ThirdCo lol my order is late though,11,9
+11,AcmeHelp,False,Tue Oct 31 12:15:00 +0000 2017,@703 sorry! DM our friends @OtherCo for that one ^JK,,10
+"""
+
+
+@pytest.mark.parametrize("store", ["dynamodb", "memory"])
+def test_follow_ups_to_brand_posts_30_days_and_2_years_before_the_period(store: str, tmp_path: Path) -> None:
+    path = tmp_path / "old-parents.csv"
+    path.write_text(OLD_PARENTS, encoding="utf-8")
+    report = analyze(
+        tmp_path, "--store", store, str(path), "--from", "2017-10-31", "--to", "2017-11-07", "--csv", "x.csv"
+    )
+    by_brand = {row["brand"]: row for row in report["profiles"]}
+    acme, other, third = by_brand["AcmeHelp"], by_brand["OtherCo"], by_brand["ThirdCo"]
+    # 3 and 4 reply to Acme tweets of 2015 and of a month before: follow-ups, not openers.
+    # 6 is Acme's and OtherCo's opener; the banter (7-9) and the redirect (11) are nobody's.
+    # 10 replies to ThirdCo's tweet: ThirdCo's follow-up, although Acme answered it.
+    assert (acme["openers"], acme["followups"], acme["followups_answered"]) == (1, 2, 1)
+    assert (other["openers"], other["followups"]) == (1, 0)
+    assert (third["openers"], third["followups"], third["followups_answered"]) == (0, 1, 0)
+    assert engine_figures(report) == {
+        b: figures
+        for b, figures in expected_figures(
+            path, parse_instant(report["as_of"]), (parse_instant("2017-10-31"), parse_instant("2017-11-07"))
+        ).items()
+    }
+
+
+def test_analyze_csv_has_the_weekly_columns_one_row_per_customer_post_and_brand(tmp_path: Path) -> None:
+    from responsegap.report.csv_export import COLUMNS
+
+    path = tmp_path / "old-parents.csv"
+    path.write_text(OLD_PARENTS, encoding="utf-8")
+    out = {}
+    for store in ("dynamodb", "memory"):
+        target = tmp_path / f"{store}.csv"
+        analyze(tmp_path, "--store", store, str(path), "--from", "2017-10-31", "--csv", str(target))
+        data = target.read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        assert tuple(rows[0]) == COLUMNS
+        out[store] = sorted(tuple(r.values()) for r in rows)
+        by_key = {(r["brand"], r["post_id"]): r for r in rows}
+        assert set(by_key) == {
+            ("AcmeHelp", "3"),
+            ("AcmeHelp", "4"),
+            ("AcmeHelp", "6"),
+            ("OtherCo", "6"),
+            ("ThirdCo", "10"),
+        }
+        first = by_key[("AcmeHelp", "3")]
+        assert (first["kind"], first["status"], first["first_response_id"]) == ("followup", "answered", "5")
+        assert (first["first_human_response_id"], first["first_human_response_seconds"]) == ("5", "1800")
+        assert first["automated"] == "no"
+        assert first["text"] == "'@AcmeHelp it broke again & I am >:("  # unescaped once; '@' defused
+        assert by_key[("AcmeHelp", "6")]["text"].startswith("'=HYPERLINK")  # formula defused
+        assert by_key[("ThirdCo", "10")]["status"] == "unanswered"
+    assert out["dynamodb"] == out["memory"]

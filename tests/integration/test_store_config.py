@@ -128,3 +128,20 @@ def test_no_operation_scans(store: PostStore, spy: SpyClient) -> None:
     }
     assert reads == {"query", "get_item"}
     assert "scan" not in spy.calls
+
+
+def test_brand_accounts_are_every_brands_profiles_in_one_query(store: PostStore, dynamodb) -> None:
+    store.put_brand(acme("acme", "acme_help"))
+    globex = Brand("globex", "Globex", (Profile("globex", "mastodon", "globex@social.example"),))
+    store.put_brand(globex)
+    spy = SpyClient(dynamodb)
+    spied = PostStore(store.table_name, spy)
+    accounts = sorted(spied.brand_accounts(), key=lambda a: (a.brand_id, a.handle))
+    assert [(a.brand_id, a.platform, a.handle, a.account_id) for a in accounts] == [
+        ("acme", "x", "acme", "id-acme"),
+        ("acme", "x", "acme_help", "id-acme_help"),
+        ("globex", "mastodon", "globex@social.example", ""),
+    ]
+    assert dict(spy.calls) == {"query": 1}
+    store.remove_brand("globex")
+    assert {a.brand_id for a in store.brand_accounts()} == {"acme"}

@@ -253,3 +253,54 @@ def test_bundled_samples(name: str, rows: int, posts: int, skipped: int, brands:
     assert len(read) == posts == len({p.post_id for p in read})
     assert len(brands_from_twcs(DATA / name)) == brands
     assert all(p.created_at > 1_000_000_000 for p in read)
+
+
+ESCAPED = HEADER + (
+    "1,115712,True,Tue Oct 31 22:10:47 +0000 2017,"
+    '"@AT&amp;T_Help queer &amp; trans &gt;:( &lt;3 &amp;amp; https://t.co/a?b=1&amp;c=2",2,\n'
+    "2,ATTHelp,False,Tue Oct 31 22:11:47 +0000 2017,@115712 R&amp;D says hi,,1\n"
+)
+
+
+def test_text_is_unescaped_once_when_read() -> None:
+    # The archive escapes as X does; every bundled sample carries entities (100 rows of the
+    # public head). A literal "&amp;" typed by a person arrives as "&amp;amp;".
+    first, _second = read_twcs(io.StringIO(ESCAPED))
+    assert first.text == "@AT&T_Help queer & trans >:( <3 &amp; https://t.co/a?b=1&c=2"
+    posts, _ = load_twcs(io.StringIO(ESCAPED))  # type: ignore[arg-type]
+    assert posts[0].text == first.text
+
+
+def test_no_entity_is_left_in_the_bundled_samples() -> None:
+    escaped = 0
+    for name in ("kaggle-sample.csv", "twcs-head-public.csv", "twcs-random-5000.csv"):
+        raw = (DATA / name).read_text(encoding="utf-8-sig")
+        escaped += raw.count("&amp;") + raw.count("&gt;") + raw.count("&lt;")
+        for post in read_twcs(DATA / name):
+            assert "&gt;" not in post.text and "&lt;" not in post.text
+    assert escaped > 300
+
+
+def test_the_index_names_the_brand_of_every_brand_tweet(tmp_path: Path) -> None:
+    # A brand is an author of any outbound tweet; its inbound-marked tweets are its too.
+    path = tmp_path / "brands.csv"
+    path.write_text(
+        HEADER
+        + "5,AcmeHelp,True,Tue Oct 31 09:00:00 +0000 2017,new opening hours,,\n"
+        + "3,700,True,Tue Oct 31 10:00:00 +0000 2017,@AcmeHelp hi,4,1\n"
+        + "1,AcmeHelp,False,Sat Oct 31 09:00:00 +0000 2015,@700 done ^JK,3,\n"
+        + "99999999999999999999999,AcmeHelp,False,Sat Oct 31 09:00:00 +0000 2015,@700 huge id,,\n",
+        encoding="utf-8",
+    )
+    index = index_twcs(path)
+    assert [index.brand_author(i) for i in ("1", "5", "3", "99999999999999999999999", "7", None)] == [
+        "AcmeHelp",
+        "AcmeHelp",
+        None,
+        "AcmeHelp",
+        None,
+        None,
+    ]
+    posts = {p.post_id: p for p in read_twcs(path, index=index)}
+    assert posts["3"].in_reply_to_author_id == "AcmeHelp"
+    assert posts["1"].in_reply_to_author_id is None

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import calendar
 import csv
+import dataclasses
 import io
 import os
 import re
 import sys
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from responsegap.domain.model import Brand, ConfigError, Post, Profile, mentions_in
+from responsegap.domain.text import unescape_entities
 
 PLATFORM = "twcs"
 COLUMNS = (
@@ -142,17 +146,28 @@ def _rows(stream: IO[str], stats: ReadStats) -> Iterator[list[str]]:
 
 
 def read_twcs(
-    source: str | os.PathLike[str] | IO[str] | IO[bytes], stats: ReadStats | None = None
+    source: str | os.PathLike[str] | IO[str] | IO[bytes],
+    stats: ReadStats | None = None,
+    index: TwcsIndex | None = None,
 ) -> Iterator[Post]:
     """Posts of a twcs CSV, in file order. Pass ``stats`` to learn what was read and skipped.
+
+    With the file's ``index`` (:func:`index_twcs`), a reply to a brand tweet anywhere in the
+    file names that brand in ``in_reply_to_author_id``, as X's ``in_reply_to_user_id`` does:
+    whether it is a follow-up then never depends on whether the parent was read too.
 
     A bare ``\\r`` outside quotes ends a record early in the csv module (as it would in any
     reader): both halves then have the wrong number of fields and are skipped as
     ``broken_record``.
     """
     intern = Interner()
+    parent_author = index.brand_author if index is not None else _no_author
     for tweet_id, author, _inbound, created_at, text, parent in _records(source, stats):
-        yield intern.post(tweet_id, author, created_at, text, parent)
+        yield intern.post(tweet_id, author, created_at, text, parent, parent_author(parent))
+
+
+def _no_author(_post_id: str | None) -> None:
+    return None
 
 
 class Interner:
@@ -170,7 +185,15 @@ class Interner:
         self._authors: dict[str, tuple[str, str]] = {}
         self._mentions: dict[tuple[str, ...], tuple[str, ...]] = {}
 
-    def post(self, tweet_id: str, author: str, created_at: int, text: str, parent: str | None) -> Post:
+    def post(
+        self,
+        tweet_id: str,
+        author: str,
+        created_at: int,
+        text: str,
+        parent: str | None,
+        parent_author: str | None = None,
+    ) -> Post:
         """One archive row as a post, with its repeated strings shared."""
         author, handle = self.author(author)
         return Post(
@@ -181,6 +204,7 @@ class Interner:
             created_at=created_at,
             text=text,
             in_reply_to_id=parent,
+            in_reply_to_author_id=parent_author,
             mentions=self.mentions(text),
         )
 
@@ -269,7 +293,8 @@ def _validated(rows: Iterable[list[str]], layout: _Layout, stats: ReadStats) -> 
             skipped["bad_in_response_to_tweet_id"] += 1
             continue
         stats.posts += 1
-        yield tweet_id, author, inbound, created_at, row[text_col], parent
+        # METRICS.md "Text": the archive escapes as X does; undone once, here, where it is read.
+        yield tweet_id, author, inbound, created_at, unescape_entities(row[text_col]), parent
 
 
 # --------------------------------------------------------------------------- brands
@@ -305,6 +330,12 @@ class TwcsIndex:
     up: dict[int | str, int | str] = field(default_factory=dict)
     # thread root -> handles of the brands in that thread (absent: none)
     tags: dict[int | str, frozenset[str]] = field(default_factory=dict)
+    # every tweet written by a brand -> that brand's author id as written
+    brand_tweets: BrandTweets = field(default_factory=lambda: BrandTweets())
+
+    def brand_author(self, post_id: str | None) -> str | None:
+        """The brand (author id as written) of tweet ``post_id`` when a brand wrote it, else None."""
+        return None if post_id is None else self.brand_tweets.author(post_id)
 
     def thread(self, post_id: str) -> int | str:
         """The root id of the thread ``post_id`` belongs to."""
@@ -317,6 +348,60 @@ class TwcsIndex:
     def routes(self, post: Post) -> frozenset[str]:
         """Lower-case brand handles whose partitions ``post`` belongs to."""
         return self.routes_of(post.post_id)
+
+
+class BrandTweets:
+    """Which brand wrote which tweet, for every brand tweet of a file: what decides whether a
+    reply is a follow-up when its parent lies outside the period read (METRICS.md "Things").
+
+    A brand writes about half the tweets of the full archive (1.3M), so ids are kept as two
+    sorted arrays (8 bytes and 2 bytes a tweet) rather than a dict (about 90 bytes a tweet);
+    ids that are not 63-bit integers, which the archive never has, go to a dict.
+    """
+
+    __slots__ = ("_authors", "_brands", "_ids", "_of", "_other", "_sorted")
+
+    def __init__(self) -> None:
+        self._ids = array("q")
+        self._brands = array("H")
+        self._authors: list[str] = []
+        self._of: dict[str, int] = {}
+        self._other: dict[str, int] = {}
+        self._sorted = True
+
+    def add(self, post_id: str, author: str) -> None:
+        brand = self._of.get(author)
+        if brand is None:
+            brand = self._of[author] = len(self._authors)
+            self._authors.append(author)
+        number = int(post_id) if post_id.isdigit() else -1
+        if not 0 <= number < 1 << 63 or brand > 0xFFFF:
+            self._other[post_id] = brand
+            return
+        if self._ids and number < self._ids[-1]:
+            self._sorted = False
+        self._ids.append(number)
+        self._brands.append(brand)
+
+    def author(self, post_id: str) -> str | None:
+        if not self._sorted:
+            self._sort()
+        if post_id.isdigit():
+            number = int(post_id)
+            at = bisect_left(self._ids, number)
+            if at < len(self._ids) and self._ids[at] == number:
+                return self._authors[self._brands[at]]
+        brand = self._other.get(post_id)
+        return None if brand is None else self._authors[brand]
+
+    def _sort(self) -> None:
+        order = sorted(range(len(self._ids)), key=self._ids.__getitem__)
+        self._ids = array("q", (self._ids[i] for i in order))
+        self._brands = array("H", (self._brands[i] for i in order))
+        self._sorted = True
+
+    def __len__(self) -> int:
+        return len(self._ids) + len(self._other)
 
 
 def _find(up: dict[int | str, int | str], node: int | str) -> int | str:
@@ -358,9 +443,14 @@ def index_twcs(source: str | os.PathLike[str], stats: ReadStats | None = None) -
     handles = frozenset(p.handle for b in _brands(index.brands) for p in b.profiles)
     shared: dict[frozenset[str], frozenset[str]] = {}
     tags = index.tags
+    brand_tweets = index.brand_tweets
     for tweet_id, author, _inbound, _created_at, text, _parent in _records(source, None):
         handle = author.lower()
-        found = [handle] if handle in handles else []
+        if handle in handles:
+            brand_tweets.add(tweet_id, author)
+            found = [handle]
+        else:
+            found = []
         if "@" in text:
             found.extend(m for m in mentions_in(text, PLATFORM) if m in handles)
         if not found:
@@ -411,4 +501,10 @@ def load_twcs(
         if not inbound:
             brand_handles.setdefault(post.author_handle, post.author_id)
         posts.append(post)
+    # As read_twcs with the file's index: a reply to a brand tweet names that brand.
+    brand_of = {p.post_id: p.author_id for p in posts if p.author_handle in brand_handles}
+    for i, post in enumerate(posts):
+        author = brand_of.get(post.in_reply_to_id) if post.in_reply_to_id is not None else None
+        if author is not None:
+            posts[i] = dataclasses.replace(post, in_reply_to_author_id=author)
     return posts, _brands(brand_handles)

@@ -10,19 +10,25 @@ brands in each; a third writes every post of the period to a temporary partition
 brand whose threads it is in (so a post naming two brands goes to both); then each brand's
 partition is read back and judged on its own, keeping only that brand's outcomes. Memory is
 about the largest brand's partition. Customer posts lose their text when read back (the
-engine reads only brand replies' text); the figures are the same.
+engine reads only brand replies' text) unless ``--csv`` asks for them; the figures are the same.
+
+Only the period is read (up to ``--as-of``), as the weekly report reads only its week: whether
+a reply is a follow-up is decided by the file's index (who wrote its parent), never by how far
+back the posts were read. ``--csv`` writes one row per customer post of the period and brand,
+with the weekly report's CSV columns and writer, streamed as the brands are judged.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pickle
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +51,6 @@ FORMATS = ("twcs",)
 STORES = ("dynamodb", "memory")
 TABLE_NAME = "responsegap-analyze"
 REGION = "us-east-1"
-# Posts this long before --from are read too, so a follow-up inside the period still finds
-# the brand post it replies to (as the weekly report does with its look-back).
-CONTEXT_SECONDS = 7 * 86400
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +73,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--profiles", help="only these brand handles, comma-separated (any letter case)")
     parser.add_argument("--json", dest="json_out", help="also write the JSON report to this file")
+    parser.add_argument(
+        "--csv",
+        dest="csv_out",
+        help="also write every customer post of the period to this CSV file (the weekly report's columns)",
+    )
     parser.add_argument(
         "--store",
         default="dynamodb",
@@ -111,22 +119,24 @@ def run(args: argparse.Namespace) -> int:
     if start >= end:
         raise ConfigError(f"the period is empty: start {iso(start)} is not before end {iso(end)}")
     period = Period(start, end)
-    window = (start - CONTEXT_SECONDS, max(end, as_of + 1))
+    window = (start, max(end, as_of + 1))
 
     store_stats: dict[str, Any] | None = None
     partition_stats: dict[str, int] | None = None
-    if args.store == "memory":
-        with tempfile.TemporaryDirectory(prefix="responsegap-analyze-") as spill_dir:
-            partitions = Partitions(Path(spill_dir))
-            partition_path(path, index, brands, selected, window, partitions)
-            del index  # pass 3 needs only the partition files
-            figures = report(partitions.outcomes(brands, selected, as_of), selected, period, as_of)
-            partition_stats = partitions.stats
-    else:
-        posts = list(read_twcs(path))
-        working, store_stats = _through_dynamodb(posts, brands, index, window)
-        del posts
-        figures = report(match(working, brands, as_of), selected, period, as_of)
+    with _csv_rows(args.csv_out, selected, period) as written:
+        if args.store == "memory":
+            with tempfile.TemporaryDirectory(prefix="responsegap-analyze-") as spill_dir:
+                partitions = Partitions(Path(spill_dir), keep_customer_text=args.csv_out is not None)
+                partition_path(path, index, brands, selected, window, partitions)
+                del index  # pass 3 needs only the partition files
+                outcomes = written(partitions.outcomes(brands, selected, as_of))
+                figures = report(outcomes, selected, period, as_of)
+                partition_stats = partitions.stats
+        else:
+            posts = list(read_twcs(path, index=index))
+            working, store_stats = _through_dynamodb(posts, brands, index, window)
+            del posts
+            figures = report(written(match(working, brands, as_of)), selected, period, as_of)
 
     print(render(figures, path.name, stats, len(brands)))
     if args.json_out:
@@ -149,6 +159,31 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"{detail}; {elapsed:.1f} s", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _csv_rows(
+    target: str | None, selected: Sequence[Brand], period: Period
+) -> Iterator[Callable[[Iterable[Outcome]], Iterator[Outcome]]]:
+    """A pass-through for the outcomes on their way to the figures that also writes each one
+    of a selected brand in ``period`` to the CSV file ``target`` (nothing when it is None)."""
+    if target is None:
+        yield iter
+        return
+    from responsegap.report.csv_export import CsvWriter
+
+    wanted = {b.brand_id for b in selected}
+    with open(target, "wb") as out:
+        writer = CsvWriter(out, selected)
+
+        def written(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+            for outcome in outcomes:
+                if outcome.brand_id in wanted and outcome.post.created_at in period:
+                    writer.write(outcome)
+                yield outcome
+
+        yield written
+        writer.close()
 
 
 def _instant(option: str, text: str | None) -> int | None:
@@ -179,8 +214,9 @@ class Partitions:
     """Posts spilled to one file per brand: buffered in memory, appended in chunks of pickled
     tuples, so at most one file is open at any time and the buffers stay bounded."""
 
-    def __init__(self, directory: Path, buffered: int = 1 << 15) -> None:
+    def __init__(self, directory: Path, buffered: int = 1 << 15, *, keep_customer_text: bool = False) -> None:
         self.directory = directory
+        self.keep_customer_text = keep_customer_text
         self.buffered = buffered
         self._buffers: dict[str, list[tuple]] = {}
         self._pending = 0
@@ -237,12 +273,13 @@ class Partitions:
         seen: set[str] = set()
         repeated: set[str] = set()
         mentions_of: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for post_id, author, created_at, text, parent, mentions in self.records(brand_id):
+        drop_text = not self.keep_customer_text
+        for post_id, author, created_at, text, parent, parent_author, mentions in self.records(brand_id):
             author, handle = intern.author(author)
             if post_id in seen:
                 repeated.add(post_id)
             seen.add(post_id)
-            if handle not in brand_handles and post_id not in keep_text:
+            if drop_text and handle not in brand_handles and post_id not in keep_text:
                 text = ""
             posts.append(
                 Post(
@@ -253,6 +290,7 @@ class Partitions:
                     created_at=created_at,
                     text=text,
                     in_reply_to_id=parent,
+                    in_reply_to_author_id=parent_author,
                     mentions=mentions_of.setdefault(mentions, mentions),
                 )
             )
@@ -294,7 +332,15 @@ def partition_path(
         routes = index.routes_of(tweet_id)
         if not routes:
             continue
-        record = (tweet_id, intern.author(author)[0], created_at, text, parent, intern.mentions(text))
+        record = (
+            tweet_id,
+            intern.author(author)[0],
+            created_at,
+            text,
+            parent,
+            index.brand_author(parent),
+            intern.mentions(text),
+        )
         for handle in routes:
             if every or handle in wanted:
                 partitions.add(brand_of[handle], record)

@@ -38,6 +38,7 @@ from responsegap.connectors.paging import (
     require_credential,
 )
 from responsegap.domain.model import Post, Profile, mentions_in
+from responsegap.domain.text import unescape_entities
 
 DEFAULT_BASE_URL = "https://api.x.com/2"
 PAGE_SIZE = 100  # the documented maximum for both timelines and recent search
@@ -223,7 +224,8 @@ class XConnector:
                 reply_to = f.text(ref, "id", f"{where}.referenced_tweets[]")
             elif kind == "quoted":
                 quoted = f.text(ref, "id", f"{where}.referenced_tweets[]")
-        text = f.text(item, "text", where, required=False) or ""
+        # X escapes '&', '<' and '>' in text (METRICS.md "Text"): undone once, here.
+        text = unescape_entities(f.text(item, "text", where, required=False) or "")
         entities = f.get(item, "entities", dict, where, required=False) or {}
         mentions = [
             f.text(m, "username", f"{where}.entities.mentions[]").lower()

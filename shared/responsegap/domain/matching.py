@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from responsegap.domain.automation import HUMAN, AutomationPolicy, Verdict, body_fingerprint, classify
-from responsegap.domain.model import Brand, Post
+from responsegap.domain.model import Brand, BrandAccount, Post
 
 OPENER = "opener"
 FOLLOWUP = "followup"
@@ -58,9 +58,14 @@ class Outcome:
 
 
 class _Accounts:
-    """Brand accounts per platform, looked up by lower-case handle or by platform id."""
+    """Brand accounts per platform, looked up by lower-case handle or by platform id.
 
-    def __init__(self, brands: Sequence[Brand]) -> None:
+    Besides the profiles of the brands being judged, ``others`` are the accounts of every
+    other brand known (METRICS.md: a post by any brand profile is never a customer post):
+    their posts are brand posts, but no outcome is made for them.
+    """
+
+    def __init__(self, brands: Sequence[Brand], others: Iterable[BrandAccount] = ()) -> None:
         self.handles: dict[str, dict[str, Owner]] = {}
         self.ids: dict[str, dict[str, Owner]] = {}
         self.bots: dict[str, set[str]] = {}
@@ -78,6 +83,11 @@ class _Accounts:
                 owner = (brand.brand_id, first_on.get(platform, f"{platform}#{handle}"))
                 self.handles.setdefault(platform, {}).setdefault(handle, owner)
                 self.bots.setdefault(platform, set()).add(handle)
+        for account in others:
+            owner = (account.brand_id, f"{account.platform}#{account.handle}")
+            self.handles.setdefault(account.platform, {}).setdefault(account.handle, owner)
+            if account.account_id:
+                self.ids.setdefault(account.platform, {}).setdefault(account.account_id, owner)
 
 
 @contextmanager
@@ -165,19 +175,12 @@ def _scan(
         # An owner tuple is never empty, so `or` falls back to the account id only when the
         # handle is unknown.
         own = handles.get(post.author_handle) or ids.get(post.author_id)
-        own_brand = None
-        parent = parent_owner = None
         parent_id = post.in_reply_to_id
-        if parent_id is not None:
-            parent = table.get(parent_id)
-            if parent is not None:
-                parent_owner = handles.get(parent.author_handle) or ids.get(parent.author_id)
-            elif post.in_reply_to_author_id:
-                account = post.in_reply_to_author_id
-                parent_owner = ids.get(account) or handles.get(account.lower())
+        parent = table.get(parent_id) if parent_id is not None else None
         if own is not None:
-            own_brand = own[0]
-            if parent_id is not None:
+            # A brand post, of a judged brand or not, is never a customer post (METRICS.md
+            # "Things"): brands bantering or pointing a customer elsewhere are not judged.
+            if parent_id is not None and own[0] in slots:
                 customer = parent.author_id if parent is not None else post.in_reply_to_author_id
                 if customer:
                     body = _without_leading_mentions(post.text)
@@ -185,25 +188,42 @@ def _scan(
                 else:
                     body = None
                 replies.append((post, parent, own, body))
-        if parent_owner is not None and parent_owner[0] != own_brand:
-            brand_id = parent_owner[0]
-            slots[brand_id][post_id] = outcome = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
-            order.add((post.created_at - near, post_id, brand_id))
-            outcomes.append(outcome)
             continue
+        if parent_id is not None:
+            # Whose post this replies to decides opener or follow-up, however old the parent:
+            # the parent itself when it was read, else the author the platform (or the
+            # archive's index) names for it. Never how far back the caller happened to read.
+            if parent is not None:
+                parent_owner = handles.get(parent.author_handle) or ids.get(parent.author_id)
+            elif post.in_reply_to_author_id:
+                account = post.in_reply_to_author_id
+                parent_owner = ids.get(account) or handles.get(account.lower())
+            else:
+                parent_owner = None
+            if parent_owner is not None:
+                brand_id = parent_owner[0]
+                brand_slots = slots.get(brand_id)
+                if brand_slots is not None:  # else a follow-up of a brand not judged here
+                    brand_slots[post_id] = outcome = Outcome(post, brand_id, parent_owner[1], FOLLOWUP)
+                    order.add((post.created_at - near, post_id, brand_id))
+                    outcomes.append(outcome)
+                continue
         judged: set[str] | None = None
         for handle in post.mentions:
             owner = handles.get(handle)
-            if owner is None or owner[0] == own_brand:
+            if owner is None:
                 continue
             brand_id = owner[0]
+            brand_slots = slots.get(brand_id)
+            if brand_slots is None:
+                continue
             if judged is None:
                 judged = {brand_id}
             elif brand_id in judged:
                 continue
             else:
                 judged.add(brand_id)
-            slots[brand_id][post_id] = outcome = Outcome(post, brand_id, owner[1], OPENER)
+            brand_slots[post_id] = outcome = Outcome(post, brand_id, owner[1], OPENER)
             order.add((post.created_at - near, post_id, brand_id))
             outcomes.append(outcome)
     return outcomes, order.keys, replies
@@ -256,12 +276,15 @@ def _in_order(runs: list[tuple[list[Outcome], list[_SortKey] | None]], near: int
     return list(map(outcomes.__getitem__, order))
 
 
-def attribute(posts: Iterable[Post], brands: Sequence[Brand]) -> list[tuple[Post, str, str, str]]:
+def attribute(
+    posts: Iterable[Post], brands: Sequence[Brand], others: Iterable[BrandAccount] = ()
+) -> list[tuple[Post, str, str, str]]:
     """(post, brand_id, profile_key, kind) for every customer post among ``posts``.
 
-    Used at ingest to decide which stored posts start out waiting for an answer.
+    Used at ingest to decide which stored posts start out waiting for an answer. ``others``
+    as in :func:`match`.
     """
-    accounts = _Accounts(brands)
+    accounts = _Accounts(brands, others)
     runs = []
     for platform, table in _index(posts).items():
         handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
@@ -275,11 +298,14 @@ def match(
     brands: Sequence[Brand],
     as_of: int,
     policy: AutomationPolicy | None = None,
+    *,
+    others: Iterable[BrandAccount] = (),
 ) -> list[Outcome]:
     """Every customer post of every brand, with its first response and first human response.
 
     Only brand posts created at or before ``as_of`` count as answers. Outcomes come sorted by
-    (created_at, post_id, brand_id).
+    (created_at, post_id, brand_id). ``others`` are the accounts of brands known but not
+    judged here (a weekly report judges one brand): their posts are never customer posts.
     """
     policy = policy or AutomationPolicy()
     policies = {
@@ -289,14 +315,18 @@ def match(
     with _collector_paused():
         # The indexes, keys and verdicts are freed when _match returns, before the collector
         # resumes: only the outcomes and their responses are left to move to its oldest generation.
-        return _match(posts, brands, as_of, policies)
+        return _match(posts, brands, as_of, policies, others)
 
 
 def _match(
-    posts: Iterable[Post], brands: Sequence[Brand], as_of: int, policies: dict[str, AutomationPolicy]
+    posts: Iterable[Post],
+    brands: Sequence[Brand],
+    as_of: int,
+    policies: dict[str, AutomationPolicy],
+    others: Iterable[BrandAccount],
 ) -> list[Outcome]:
     """:func:`match` platform by platform, then one sort of all the outcomes."""
-    accounts = _Accounts(brands)
+    accounts = _Accounts(brands, others)
     runs: list[tuple[list[Outcome], list[_SortKey] | None]] = []
     # Keyed by the posts' own id strings, platform by platform: no new key objects per post.
     tables = _index(posts)

@@ -193,6 +193,24 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
+class BrandAccount:
+    """A profile of some brand known to the system, whether or not it is being judged.
+
+    METRICS.md "Things": a post by any brand profile is never a customer post, so a weekly
+    report that judges one brand still needs every other brand's accounts.
+    """
+
+    brand_id: str
+    platform: str
+    handle: str
+    account_id: str = ""
+
+    @classmethod
+    def of(cls, profile: Profile) -> BrandAccount:
+        return cls(profile.brand_id, profile.platform, profile.handle, profile.account_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Brand:
     """A company or department; its profiles are judged together and reported together.
 

@@ -3,13 +3,14 @@ and deciding which stored customer posts start out waiting for an answer."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from responsegap.config import Settings, check_base_url
 from responsegap.connectors.base import Connector, CredentialsError
 from responsegap.domain.matching import attribute
-from responsegap.domain.model import Brand, ConfigError, Post, Profile
+from responsegap.domain.model import Brand, BrandAccount, ConfigError, Post, Profile
 from responsegap.pipeline.observability import logger
 from responsegap.pipeline.ports import StorePort
 
@@ -56,19 +57,50 @@ def resolve_profile(store: StorePort, brand_id: str, profile_key: str) -> tuple[
     return None
 
 
-def open_post_ids(posts: Iterable[Post], brand: Brand, now: int, reply_window_seconds: int) -> list[str]:
+def open_post_ids(
+    posts: Iterable[Post],
+    brand: Brand,
+    now: int,
+    reply_window_seconds: int,
+    others: Iterable[BrandAccount] = (),
+) -> list[str]:
     """Customer posts of ``brand`` (METRICS.md "Things") recent enough to still be answered.
 
     Older ones are stored for the figures but never opened: the recheck would only expire them.
+    Posts by ``others`` (every other brand's accounts) are never customer posts.
     """
     oldest = now - reply_window_seconds
     return sorted(
         {
             post.post_id
-            for post, brand_id, _profile_key, _kind in attribute(posts, [brand])
+            for post, brand_id, _profile_key, _kind in attribute(posts, [brand], others)
             if brand_id == brand.brand_id and post.created_at >= oldest
         }
     )
+
+
+class BrandAccountCache:
+    """Every brand account in the directory, read at most once per ``max_age`` seconds.
+
+    A poll needs them to tell brand posts from customer posts, but brands change rarely:
+    one directory Query per container every few minutes instead of one per poll. A brand
+    added meanwhile is known within ``max_age``; until then its posts may be opened, and the
+    recheck closes them like any answered post.
+    """
+
+    def __init__(self, store: Any, max_age: float = 300, clock: Callable[[], float] = time.monotonic) -> None:
+        self._store = store
+        self._max_age = max_age
+        self._clock = clock
+        self._accounts: list[BrandAccount] | None = None
+        self._read_at = 0.0
+
+    def get(self) -> list[BrandAccount]:
+        now = self._clock()
+        if self._accounts is None or now - self._read_at >= self._max_age:
+            self._accounts = list(self._store.brand_accounts())
+            self._read_at = now
+        return self._accounts
 
 
 def connector_factory(settings: Settings, credentials: Any) -> ConnectorFactory:

@@ -20,8 +20,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from responsegap.config import Settings
 from responsegap.connectors.base import RateLimited
+from responsegap.domain.model import BrandAccount
 from responsegap.domain.periods import iso
 from responsegap.pipeline.common import (
+    BrandAccountCache,
     ConnectorFactory,
     connector_factory,
     make_store,
@@ -53,6 +55,13 @@ class PollDeps:
     reply_window_seconds: int = 72 * 3600
     recheck_request_cap: int = DEFAULT_RECHECK_REQUEST_CAP
     clock: Callable[[], float] = field(default=time.time)
+    accounts: BrandAccountCache | None = None
+
+    def brand_accounts(self) -> list[BrandAccount]:
+        """Every brand's accounts (cached per container; see BrandAccountCache)."""
+        if self.accounts is None:
+            self.accounts = BrandAccountCache(self.store)
+        return self.accounts.get()
 
     @classmethod
     def from_settings(
@@ -126,7 +135,7 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
         raise
 
     try:
-        opened = open_post_ids(result.posts, brand, now, deps.reply_window_seconds)
+        opened = open_post_ids(result.posts, brand, now, deps.reply_window_seconds, deps.brand_accounts())
         saved = deps.store.save_posts(key, result.posts, open_post_ids=opened)
         # Only now may the cursor move: everything it covers is stored.
         advanced = deps.store.save_cursor(key, dict(result.cursor), state.version)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from responsegap.domain.model import Brand, Post
+from responsegap.domain.model import Brand, BrandAccount, Post
 
 
 class StorePort(Protocol):
@@ -32,3 +32,4 @@ class StorePort(Protocol):
     def open_posts(self, profile_key: str) -> Sequence[Post]: ...
     def posts_between(self, profile_key: str, start: int, end: int) -> Sequence[Post]: ...
     def close_open(self, profile_key: str, post: Post, status: str) -> Any: ...
+    def brand_accounts(self) -> Sequence[BrandAccount]: ...

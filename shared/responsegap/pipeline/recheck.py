@@ -116,7 +116,7 @@ def recheck_profile(job: ProfileJob, deps: PollDeps, now: int) -> RecheckSummary
     if open_posts and not (state.retry_at and state.retry_at > now):
         requested, new_posts = _ask_platform(deps, profile, key, open_posts, now)
         if new_posts:
-            opened = open_post_ids(new_posts, brand, now, window)
+            opened = open_post_ids(new_posts, brand, now, window, deps.brand_accounts())
             deps.store.save_posts(key, new_posts, open_post_ids=opened)
             found = len(new_posts)
             for post in new_posts:
@@ -147,7 +147,7 @@ def _close_answered(
     open_posts: dict[str, Post],
     now: int,
 ) -> int:
-    outcomes = match(known.values(), [brand], as_of=now)
+    outcomes = match(known.values(), [brand], as_of=now, others=deps.brand_accounts())
     closed = 0
     for outcome in outcomes:
         post_id = outcome.post.post_id

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from responsegap.domain import metrics
 from responsegap.domain.business_hours import calendar
 from responsegap.domain.matching import FOLLOWUP, OPENER, Outcome, match
-from responsegap.domain.model import Brand, ConfigError, Post, Profile
+from responsegap.domain.model import Brand, BrandAccount, ConfigError, Post, Profile
 from responsegap.domain.periods import Period, iso, parse_iso_week, previous_week, week_period
 from responsegap.report.format import (
     WEEKDAYS,
@@ -67,6 +67,10 @@ class ReportStore(Protocol):
     def recent_snapshots(self, brand_id: str, before_week: str, count: int = 8) -> list[tuple[str, dict]]: ...
 
     def get_brand(self, brand_id: str) -> Brand: ...
+
+    def brand_accounts(self) -> list[BrandAccount]:
+        """Every brand profile known (a post by any of them is never a customer post)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +232,9 @@ def _compose_weekly_report(
                 store.completeness(profile.key, period.start, seen_until, interval)
             )
 
-    matched = match(posts, [brand], as_of)
+    # Other brands' posts in these profiles (banter, a redirect naming this brand) are never
+    # customer posts: match needs their accounts, not their figures.
+    matched = match(posts, [brand], as_of, others=store.brand_accounts())
     # The brand's replies are only needed by match(): let them go before the figures and the
     # rendering (a big week is millions of posts).
     del posts

@@ -1,11 +1,12 @@
-"""Every customer post of the week as CSV, for analysts.
+"""Every customer post as CSV, for analysts: the weekly report's attachment and
+``responsegap analyze --csv`` come from this one writer, with the same columns.
 
 Customer text is untrusted: a cell that a spreadsheet would run as a formula gets a leading
 ``'`` and control characters (including line breaks) become spaces, so one post is one line.
 
-A big week is a million rows, so the CSV is written row by row straight into one bytes
-buffer (no list of rows, no second copy of the text), with the common case of a cell kept
-cheap: a printable cell that cannot start a formula is written as it is.
+A big week is a million rows, so the CSV is written row by row (no list of rows, no second
+copy of the text), with the common case of a cell kept cheap: a printable cell that cannot
+start a formula is written as it is.
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ import re
 import zlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from responsegap.domain.business_hours import calendar
 from responsegap.domain.matching import OPENER, Outcome
-from responsegap.domain.model import Profile
+from responsegap.domain.model import Brand, Profile
 from responsegap.domain.periods import iso
 from responsegap.report.compose import WeeklyReport
 from responsegap.report.render import safe_url
 
 COLUMNS = (
+    "brand",
     "profile",
     "platform",
     "post_id",
@@ -34,10 +37,13 @@ COLUMNS = (
     "created_utc",
     "kind",
     "status",
+    "first_response_id",
     "first_response_seconds",
     "first_response_business_seconds",
+    "first_human_response_id",
     "first_human_response_seconds",
     "within_sla",
+    "automated",
     "automated_reasons",
     "author",
     "text",
@@ -107,21 +113,31 @@ class _Clock:
         return parts[0] + seconds + parts[1], parts[2] + seconds + parts[3]
 
 
-def _row_writer(report: WeeklyReport) -> Callable[[Outcome], list[object]]:
-    """A function from an outcome to its CSV row (cells made safe; numbers stay numbers)."""
-    profiles: dict[str, tuple[Profile, str | int, str | int, _Clock, Callable[[int, int], int]]] = {}
-    for profile in report.brand.profiles:
-        profiles[profile.key] = (
-            profile,
-            _safe_text(profile.handle),
-            _safe_text(profile.platform),
-            _Clock(profile.timezone),
-            calendar(profile.timezone, profile.business_hours).business_seconds,
-        )
+# What a row needs of its profile: the profile, its brand, handle and platform as cells, its
+# clock and its business-seconds function, worked out once per profile.
+_ProfileCells = tuple[Profile, str | int, str | int, str | int, "_Clock", Callable[[int, int], int]]
+
+
+def row_writer(brands: Iterable[Brand]) -> Callable[[Outcome], list[object]]:
+    """A function from an outcome of one of ``brands`` to its CSV row (cells made safe;
+    numbers stay numbers)."""
+    profiles: dict[
+        str, tuple[Profile, str | int, str | int, str | int, _Clock, Callable[[int, int], int]]
+    ] = {}
+    for brand in brands:
+        for profile in brand.profiles:
+            profiles[profile.key] = (
+                profile,
+                _safe_text(brand.brand_id),
+                _safe_text(profile.handle),
+                _safe_text(profile.platform),
+                _Clock(profile.timezone),
+                calendar(profile.timezone, profile.business_hours).business_seconds,
+            )
     reasons_text: dict[tuple[str, ...], str | int] = {}
 
     def row(outcome: Outcome) -> list[object]:
-        profile, handle, platform, clock, business_seconds = profiles[outcome.profile_key]
+        profile, brand_id, handle, platform, clock, business_seconds = profiles[outcome.profile_key]
         post = outcome.post
         first, human = outcome.first_response, outcome.first_human_response
         created = post.created_at
@@ -129,11 +145,20 @@ def _row_writer(report: WeeklyReport) -> Callable[[Outcome], list[object]]:
         url = post.url
         link = "" if url is None else _safe_text(safe_url(url) or "")
         if first is None:
-            state, first_seconds, business, reasons = "unanswered", None, None, ""
+            state, first_id, first_seconds, business, automated, reasons = (
+                "unanswered",
+                "",
+                None,
+                None,
+                "",
+                "",
+            )
         else:
             state = "answered" if human is not None else "answered-automated"
+            first_id = _safe_text(first.post_id)
             first_seconds = first.seconds
             business = business_seconds(created, first.created_at)
+            automated = "yes" if first.automated else "no"
             reasons = ""
             if first.automated and first.reasons:
                 reasons = reasons_text.get(first.reasons, "")
@@ -144,6 +169,7 @@ def _row_writer(report: WeeklyReport) -> Callable[[Outcome], list[object]]:
         else:
             within = "yes" if human is not None and human.seconds <= profile.sla_seconds else "no"
         return [
+            brand_id,
             handle,
             platform,
             _safe_text(post.post_id),
@@ -152,16 +178,63 @@ def _row_writer(report: WeeklyReport) -> Callable[[Outcome], list[object]]:
             utc,
             outcome.kind,
             state,
+            first_id,
             first_seconds,
             business,
-            human.seconds if human is not None else None,
+            "" if human is None else _safe_text(human.post_id),
+            None if human is None else human.seconds,
             within,
+            automated,
             reasons,
             _safe_text(post.author_handle),
             _safe_text(post.text),
         ]
 
     return row
+
+
+def _row_writer(report: WeeklyReport) -> Callable[[Outcome], list[object]]:
+    return row_writer([report.brand])
+
+
+class CsvWriter:
+    """Rows written one outcome at a time to a binary stream: the same bytes as
+    :func:`write_csv` (byte-order mark, CRLF), for files of any size, since nothing but the
+    row being written is held. ``close`` flushes and returns the row count (the stream stays
+    open)."""
+
+    def __init__(self, target: IO[bytes], brands: Iterable[Brand]) -> None:
+        target.write(BOM)
+        # errors="replace": one post with a broken character (a lone surrogate) must not stop the file.
+        self._text = io.TextIOWrapper(
+            target, encoding="utf-8", errors="replace", newline="", write_through=False
+        )
+        self._writer = csv.writer(self._text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        self._writer.writerow(COLUMNS)
+        self._row = row_writer(brands)
+        self.count = 0
+
+    def write(self, outcome: Outcome) -> None:
+        self._writer.writerow(self._row(outcome))
+        self.count += 1
+
+    def write_all(self, outcomes: Iterable[Outcome]) -> None:
+        writerow, row = self._writer.writerow, self._row
+        for outcome in outcomes:
+            writerow(row(outcome))
+            self.count += 1
+
+    def close(self) -> int:
+        self._text.flush()
+        self._text.detach()
+        return self.count
+
+
+def stream_csv(target: IO[bytes], brands: Iterable[Brand], outcomes: Iterable[Outcome]) -> int:
+    """Write the CSV of ``outcomes`` to the binary stream ``target``; the row count."""
+    writer = CsvWriter(target, brands)
+    writer.write_all(outcomes)
+    return writer.close()
 
 
 def rows(report: WeeklyReport) -> list[list[object]]:
@@ -182,37 +255,31 @@ def write_csv(
     With ``max_bytes``, rows stop before the file would grow past it (the header always fits).
     """
     buffer = io.BytesIO()
-    buffer.write(BOM)
-    # errors="replace": one post with a broken character (a lone surrogate) must not stop the report.
-    text = io.TextIOWrapper(buffer, encoding="utf-8", errors="replace", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    row = _row_writer(report)
-    count = 0
     source = report.outcomes if outcomes is None else outcomes
     if max_bytes is None:
-        writerow = writer.writerow
-        for outcome in source:
-            writerow(row(outcome))
-            count += 1
-    else:
-        # Each row is checked on its own so the cap is exact; only capped files (small) pay for it.
-        text.flush()
-        size = buffer.tell()
-        line = io.StringIO()
-        one = csv.writer(line, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        for outcome in source:
-            line.seek(0)
-            line.truncate()
-            one.writerow(row(outcome))
-            encoded = line.getvalue().encode("utf-8", errors="replace")
-            if size + len(encoded) > max_bytes:
-                break
-            buffer.write(encoded)
-            size += len(encoded)
-            count += 1
-    text.flush()
-    text.detach()
+        count = stream_csv(buffer, [report.brand], source)
+        return buffer.getvalue(), count
+    # Each row is checked on its own so the cap is exact; only capped files (small) pay for it.
+    buffer.write(BOM)
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\r\n").writerow(COLUMNS)
+    buffer.write(head.getvalue().encode("utf-8"))
+    size = buffer.tell()
+    row = _row_writer(report)
+    line = io.StringIO()
+    one = csv.writer(line, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    count = 0
+    for outcome in source:
+        line.seek(0)
+        line.truncate()
+        one.writerow(row(outcome))
+        # errors="replace": one post with a broken character (a lone surrogate) must not stop the report.
+        encoded = line.getvalue().encode("utf-8", errors="replace")
+        if size + len(encoded) > max_bytes:
+            break
+        buffer.write(encoded)
+        size += len(encoded)
+        count += 1
     return buffer.getvalue(), count
 
 

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import boto3
 from botocore.exceptions import ClientError
 
-from responsegap.domain.model import Brand, BusinessHours, Post, Profile
+from responsegap.domain.model import Brand, BrandAccount, BusinessHours, Post, Profile
 from responsegap.store.items import (
     POST_PROJECTION,
     POST_PROJECTION_NAMES,
@@ -573,12 +573,13 @@ class PostStore:
                 "update_item",
                 Key={"pk": {"S": DIRECTORY_PK}, "sk": {"S": f"PROFILE#{profile.key}"}},
                 UpdateExpression=(
-                    "SET brand_id = :b, profile_key = :k, poll_interval_seconds = :i, enabled = :e, "
-                    "next_poll_at = if_not_exists(next_poll_at, :zero)"
+                    "SET brand_id = :b, profile_key = :k, account_id = :a, poll_interval_seconds = :i, "
+                    "enabled = :e, next_poll_at = if_not_exists(next_poll_at, :zero)"
                 ),
                 ExpressionAttributeValues={
                     ":b": {"S": brand.brand_id},
                     ":k": {"S": profile.key},
+                    ":a": {"S": profile.account_id},
                     ":i": {"N": str(profile.poll_interval_seconds)},
                     ":e": {"BOOL": profile.enabled},
                     ":zero": {"N": "0"},
@@ -652,6 +653,16 @@ class PostStore:
             )
             for i in self._partition(DIRECTORY_PK, "PROFILE#")
         ]
+
+    def brand_accounts(self) -> list[BrandAccount]:
+        """Every brand profile known, from the directory (one Query): the accounts whose posts
+        are never customer posts, whichever brand is being judged (METRICS.md "Things")."""
+        accounts = []
+        for item in self._partition(DIRECTORY_PK, "PROFILE#"):
+            platform, _, handle = item["profile_key"]["S"].partition("#")
+            account_id = item.get("account_id", {}).get("S", "")  # absent on entries written before it
+            accounts.append(BrandAccount(item["brand_id"]["S"], platform, handle, account_id))
+        return accounts
 
     def due_profiles(self, now: int) -> list[DirectoryEntry]:
         return [e for e in self.directory() if e.enabled and e.next_poll_at <= now]

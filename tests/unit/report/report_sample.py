@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from responsegap.domain.model import Brand, Post, Profile
+from responsegap.domain.model import Brand, BrandAccount, Post, Profile
 
 WEEK = "2026-W47"
 AS_OF = int(datetime(2026, 11, 23, 7, 0, tzinfo=UTC).timestamp())
@@ -195,3 +195,6 @@ class FakeStore:
 
     def list_brands(self):
         return list(self.brands.values())
+
+    def brand_accounts(self):
+        return [BrandAccount.of(p) for b in self.brands.values() for p in b.profiles]

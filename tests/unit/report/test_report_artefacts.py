@@ -189,6 +189,7 @@ def _reference_rows(report) -> list[list]:
         else:
             within = "yes" if human is not None and human.seconds <= profile.sla_seconds else "no"
         values = [
+            report.brand.brand_id,
             profile.handle,
             profile.platform,
             post.post_id,
@@ -197,10 +198,13 @@ def _reference_rows(report) -> list[list]:
             iso(post.created_at),
             outcome.kind,
             csv_export.status(outcome),
+            first.post_id if first else "",
             first.seconds if first else None,
             business,
+            human.post_id if human else "",
             human.seconds if human else None,
             within,
+            ("yes" if first.automated else "no") if first else "",
             "; ".join(first.reasons) if first and first.automated else "",
             post.author_handle,
             post.text,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from responsegap.domain.model import ConfigError
+from responsegap.domain.model import Brand, ConfigError, Post, Profile
 from responsegap.domain.periods import week_period
 from responsegap.report import compose_rollup, compose_weekly_report, week_figures_snapshot
 from tests.unit.report import report_sample as s
@@ -226,3 +226,29 @@ def test_a_one_platform_brand_reuses_its_figures_as_the_platform_row():
     # A copy: changing the platform row cannot change the brand's figures.
     report.platforms[0]["first_response_seconds"]["median"] = -1
     assert report.figures["first_response_seconds"]["median"] != -1
+
+
+def test_the_week_judges_old_parents_and_other_brands_as_the_platform_names_them():
+    """METRICS.md "Things" in the weekly path: follow-ups to brand posts of 30 days and 2 years
+    before the week (never read by the report) are follow-ups, and another monitored brand's
+    posts in the profile's feed are never customer posts."""
+    by_profile = s.posts()
+    # Replies to brand posts of 30 days and 2 years before the week, which the report never
+    # reads; X names the parent's author (in_reply_to_user_id).
+    for pid in ("f30", "f2y"):
+        by_profile["x#acme"].append(
+            Post("x", pid, "cust7-id", "cust7", s.at(2, 12), "it broke again", f"old-{pid}", "acme-id")
+        )
+    banter = "@acme who has the best coffee?"
+    redirect = "@cust2 DM our friends @acme"
+    by_profile["x#acme"] += [
+        Post("x", "g1", "globex-id", "globex", s.at(2, 13), banter, mentions=("acme",)),
+        Post("x", "g2", "globex-id", "globex", s.at(2, 14), redirect, mentions=("acme",)),
+    ]
+    globex = Brand("globex", "Globex", profiles=(Profile("globex", "x", "globex", account_id="globex-id"),))
+    store = s.FakeStore(by_profile=by_profile, brands={"acme": s.brand(), "globex": globex})
+    report = compose_weekly_report(store, s.brand(), s.WEEK, s.AS_OF)
+    f = report.figures
+    assert (f["openers"], f["followups"], f["followups_answered"]) == (8, 3, 0)
+    assert {o.post.post_id for o in report.outcomes} >= {"f30", "f2y"}
+    assert not {"g1", "g2"} & {o.post.post_id for o in report.outcomes}
