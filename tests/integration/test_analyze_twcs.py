@@ -445,7 +445,16 @@ def test_follow_ups_to_brand_posts_30_days_and_2_years_before_the_period(store: 
     path = tmp_path / "old-parents.csv"
     path.write_text(OLD_PARENTS, encoding="utf-8")
     report = analyze(
-        tmp_path, "--store", store, str(path), "--from", "2017-10-31", "--to", "2017-11-07", "--csv", "x.csv"
+        tmp_path,
+        "--store",
+        store,
+        str(path),
+        "--from",
+        "2017-10-31",
+        "--to",
+        "2017-11-07",
+        "--csv",
+        str(tmp_path / "x.csv"),
     )
     by_brand = {row["brand"]: row for row in report["profiles"]}
     acme, other, third = by_brand["AcmeHelp"], by_brand["OtherCo"], by_brand["ThirdCo"]
