@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from responsegap.connectors.base import RateLimited
+from responsegap.connectors.base import AccountUnavailable, RateLimited
 from responsegap.pipeline.events import ProfileJob
 
 from .conftest import (
@@ -255,3 +255,41 @@ def test_concurrent_polls_of_one_profile_do_not_fight_over_the_cursor(stack: Sta
     state = real.load_state(KEY)
     assert (state.version, state.cursor) == (1, {"since": str(NOW - 500)})
     assert len(stored_posts(stack, KEY)) == 4
+
+
+def test_unavailable_account_fails_the_poll_without_retrying_and_is_polled_again(
+    stack: Stack, capsys
+) -> None:
+    """A suspended brand account: the poll is recorded as failed, the message is settled (a
+    retry would fail the same way and end in the DLQ), the failure is counted and alarmed, and
+    the profile keeps its place in the schedule so the first poll after reinstatement reads on."""
+    store = stack.store()
+    store.put_brand(make_brand())
+    connector = FakeConnector(timeline())
+    connector.script = [AccountUnavailable(KEY, "1000", "X says 'User has been suspended: [1000].'")]
+    app = poll_app(stack, connector)
+    (message,) = dispatched(stack)
+
+    result = app.lambda_handler(sqs_event([message], stack.poll_queue_arn), FakeContext())
+
+    assert result == {"batchItemFailures": []}  # settled: not redelivered, never in the DLQ
+    stack.delete(stack.poll_queue_url, [message])
+    assert stack.queue_counts(stack.poll_dlq_url)["visible"] == 0
+    assert [o for _, o in store.polls_between(KEY, NOW, NOW + 1)] == ["account_unavailable"]
+    assert stack.store().load_state(KEY).cursor == {}
+    emitted = capsys.readouterr().out
+    assert '"AccountsUnavailable"' in emitted and '"PollsFailed"' in emitted
+    assert "account unavailable; poll recorded as failed and not retried" in emitted
+    assert "mastodon#acme" in emitted
+
+    # Next round at the profile's interval: dispatched again, and this time the account is back.
+    later = NOW + 300
+    (again,) = dispatched(stack, at=later)
+    app = poll_app(stack, connector, now=later)
+    assert app.lambda_handler(sqs_event([again], stack.poll_queue_arn), FakeContext()) == {
+        "batchItemFailures": []
+    }
+    assert sorted(i["post_id"] for i in stored_posts(stack, KEY)) == ["c1", "c2", "c3", "r1"]
+    figures = stack.store(clock=lambda: later + 60).completeness(KEY, NOW, later + 60, 300)
+    assert (figures["polls_account_unavailable"], figures["account_unavailable_at_end"]) == (1, 0)
+    assert figures["polls_failed"] == 1 and figures["polls_succeeded"] == 1
