@@ -258,7 +258,7 @@ def test_concurrent_polls_of_one_profile_do_not_fight_over_the_cursor(stack: Sta
 
 
 def test_unavailable_account_fails_the_poll_without_retrying_and_is_polled_again(
-    stack: Stack, capsys
+    stack: Stack, capsys, caplog
 ) -> None:
     """A suspended brand account: the poll is recorded as failed, the message is settled (a
     retry would fail the same way and end in the DLQ), the failure is counted and alarmed, and
@@ -277,10 +277,11 @@ def test_unavailable_account_fails_the_poll_without_retrying_and_is_polled_again
     assert stack.queue_counts(stack.poll_dlq_url)["visible"] == 0
     assert [o for _, o in store.polls_between(KEY, NOW, NOW + 1)] == ["account_unavailable"]
     assert stack.store().load_state(KEY).cursor == {}
-    emitted = capsys.readouterr().out
-    assert '"AccountsUnavailable"' in emitted and '"PollsFailed"' in emitted
-    assert "account unavailable; poll recorded as failed and not retried" in emitted
-    assert "mastodon#acme" in emitted
+    emitted = capsys.readouterr().out  # the EMF metrics line
+    assert '"AccountsUnavailable":[1.0]' in emitted and '"PollsFailed":[1.0]' in emitted
+    assert [r.levelname for r in caplog.records if "account unavailable" in r.getMessage()] == ["ERROR"]
+    (detail,) = [i["detail"] for i in stack_poll_log(stack, KEY)]
+    assert detail.startswith("mastodon#acme: account 1000 is unavailable") and "suspended" in detail
 
     # Next round at the profile's interval: dispatched again, and this time the account is back.
     later = NOW + 300
@@ -293,3 +294,15 @@ def test_unavailable_account_fails_the_poll_without_retrying_and_is_polled_again
     figures = stack.store(clock=lambda: later + 60).completeness(KEY, NOW, later + 60, 300)
     assert (figures["polls_account_unavailable"], figures["account_unavailable_at_end"]) == (1, 0)
     assert figures["polls_failed"] == 1 and figures["polls_succeeded"] == 1
+
+
+def stack_poll_log(stack: Stack, key: str) -> list[dict[str, Any]]:
+    """The raw poll-log items of one profile (what the report and an operator read)."""
+    from responsegap.store.items import profile_pk
+
+    items = stack.dynamodb.query(
+        TableName=stack.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :poll)",
+        ExpressionAttributeValues={":pk": {"S": profile_pk(key)}, ":poll": {"S": "POLL#"}},
+    )["Items"]
+    return [{name: next(iter(value.values())) for name, value in item.items()} for item in items]
