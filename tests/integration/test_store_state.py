@@ -67,6 +67,8 @@ def test_completeness_counts_planned_polls_and_the_longest_blind_stretch(store: 
         "polls_failed": 2,
         # last good poll of the morning at 5h55m, next at 20h: 14h05m blind
         "longest_blind_seconds": 20 * hour - (6 * hour - 300),
+        "polls_account_unavailable": 0,
+        "account_unavailable_at_end": 0,
     }
 
 
@@ -80,7 +82,26 @@ def test_completeness_counts_the_edges_of_the_period(store: PostStore) -> None:
         "polls_succeeded": 0,
         "polls_failed": 0,
         "longest_blind_seconds": 3600,
+        "polls_account_unavailable": 0,
+        "account_unavailable_at_end": 0,
     }
+
+
+def test_completeness_counts_polls_refused_for_an_unavailable_account(store: PostStore) -> None:
+    start, hour = T0 - 6 * 3600, 3600
+    store.record_poll(PROFILE, start, "ok")
+    for offset in range(hour, 3 * hour, 300):  # suspended for two hours
+        store.record_poll(PROFILE, start + offset, "account_unavailable", detail="suspended")
+    store.record_poll(PROFILE, start + 3 * hour, "ok")  # reinstated
+    back = store.completeness(PROFILE, start, start + 4 * hour, 300)
+    assert (back["polls_failed"], back["polls_account_unavailable"], back["account_unavailable_at_end"]) == (
+        24,
+        24,
+        0,
+    )
+    assert back["longest_blind_seconds"] == 3 * hour
+    still = store.completeness(PROFILE, start, start + 2 * hour, 300)
+    assert (still["polls_account_unavailable"], still["account_unavailable_at_end"]) == (12, 1)
 
 
 def test_completeness_of_a_running_period_stops_at_now(store: PostStore) -> None:

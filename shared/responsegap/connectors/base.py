@@ -42,6 +42,20 @@ class MalformedPayload(ConnectorError):
     """The platform answered with something that is not the documented shape."""
 
 
+class AccountUnavailable(ConnectorError):
+    """The platform says the profile's own account is suspended, deleted or not found.
+
+    Not a quiet week and not a passing fault: every retry fails the same way until someone
+    reinstates the account or fixes the profile, so the poll is recorded as failed and the
+    queue message is not retried (``pipeline.poll``). ``reason`` is the platform's words.
+    """
+
+    def __init__(self, profile_key: str, account_id: str, reason: str) -> None:
+        super().__init__(profile_key, f"account {account_id} is unavailable: {reason}")
+        self.account_id = account_id
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class PollResult:
     """Posts found since a cursor, and the cursor to save once they are stored."""

@@ -148,9 +148,7 @@ class BlueskyConnector:
             "app.bsky.feed.getAuthorFeed",
             {"actor": self.did or self.profile.handle, "filter": "posts_with_replies", "limit": PAGE_SIZE},
             "feed",
-            lambda i: self.fields.text(
-                self.fields.get(i, "post", dict, "feed[]"), "indexedAt", "feed[].post"
-            ),
+            self._feed_time,
             mark,
         )
         for item in items:
@@ -162,6 +160,14 @@ class BlueskyConnector:
         if newest:
             new_cursor["feed_seen_at"] = newest
         return PollResult(tuple(posts.values()), new_cursor, self.http.requests_made - start)
+
+    def _feed_time(self, item: Any) -> str:
+        """When an item entered the feed: a repost's own time, not that of the post it reposts
+        (which may be years old and would end the paging before newer items)."""
+        reason = self.fields.get(item, "reason", dict, "feed[]", required=False)
+        if reason is not None and reason.get("indexedAt"):
+            return self.fields.text(reason, "indexedAt", "feed[].reason")
+        return self.fields.text(self.fields.get(item, "post", dict, "feed[]"), "indexedAt", "feed[].post")
 
     def fetch_replies(self, post: Post) -> PollResult:
         start = self.http.requests_made
@@ -241,8 +247,10 @@ class BlueskyConnector:
             )
             root = f.text(f.get(reply, "root", dict, f"{where}.record.reply"), "uri", f"{where}.reply.root")
         mentions = self._facet_mentions(record, text, where) + list(mentions_in(text))
-        if quote_of_brand and reply is None:
-            mentions.append(self.profile.handle)  # a quote comments on the brand's post
+        if quote_of_brand:
+            # A quote comments on the brand's post, also when the quoting post is itself a
+            # reply somewhere else: it is addressed to the brand either way.
+            mentions.append(self.profile.handle)
         return Post(
             platform="bluesky",
             post_id=uri,

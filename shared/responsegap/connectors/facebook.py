@@ -18,7 +18,9 @@ How posts are normalised (docs/platforms.md):
 - a reply's ``in_reply_to_id`` is ``parent.id``; a comment by the Page is a brand post;
 - ``application.name`` is kept as automation evidence;
 - customers have no public handle on Facebook, so their ``author_handle`` is their
-  page-scoped id: a display name could equal a brand handle and be taken for the brand.
+  page-scoped id: a display name could equal a brand handle and be taken for the brand;
+- a post or comment without ``from`` (a person who did not grant the app access) is by an
+  anonymous author of its own, ``anonymous:<id>``; a post without ``message`` has empty text.
 """
 
 from __future__ import annotations
@@ -89,7 +91,9 @@ class FacebookConnector(GraphConnector):
 
     def _read_post(self, item: Mapping[str, Any], emit_from: int, found: dict[str, Post]) -> None:
         post_id = self.fields.text(item, "id", "post")
-        author = self._author(item, f"post {post_id}")
+        # Graph leaves ``from`` out for people who did not grant the app access; the Page's own
+        # posts always carry it (the Page token sees the Page).
+        author = self._author(item, f"post {post_id}", f"anonymous:{post_id}")
         created = self.fields.instant(item, "created_time", f"post {post_id}")
         own_post = author[0] == self.profile.account_id
         if not own_post and created >= emit_from:

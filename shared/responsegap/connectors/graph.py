@@ -12,7 +12,7 @@ turn its answers into typed errors live here once:
   deleted between two pages. Callers skip the object instead of failing the poll.
 
 Docs: https://developers.facebook.com/docs/graph-api/guides/error-handling,
-https://developers.facebook.com/docs/graph-api/results/ (cursor paging),
+https://developers.facebook.com/docs/graph-api/results/ (cursor, time and offset paging),
 https://developers.facebook.com/docs/graph-api/overview/rate-limiting.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -42,6 +43,8 @@ OVERLAP_SECONDS = 60
 # New comments keep arriving on content for days after it was published; each poll re-reads
 # content published within this window before its watermark so those comments are found.
 DEFAULT_LOOKBACK_SECONDS = 7 * 24 * 3600
+# What a ``paging.next`` URL carries to move forward, by paging kind: cursor, time, offset.
+_PAGING_PARAMS = ("after", "until", "__paging_token", "offset")
 
 
 class GraphObjectGone(Exception):
@@ -92,15 +95,19 @@ class GraphClient:
         *,
         gone_ok: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
-        """The ``data`` of each page of an edge, following ``paging.cursors.after``.
+        """The ``data`` of each page of an edge, following ``paging.next``.
 
         ``first`` is a page already in hand (an edge expanded inside its parent's fields);
         further pages are read from ``path``. The last page is the one without ``paging.next``
-        (Graph API "Paginated Results"). We page with the cursor rather than the ``next`` URL
-        so the token and host stay the ones we chose.
+        (Graph API "Paginated Results"). Graph pages three ways, all documented: cursors
+        (``paging.cursors.after``), time (``until`` and ``__paging_token`` in the ``next`` URL,
+        no ``cursors``: a user's or group's ``/feed`` and ``/posts``) and offsets (``offset``).
+        We take only those paging values from ``next`` and keep our own path, fields, ``since``
+        and token, so the host and credential stay the ones we chose and the read window still
+        ends at the old edge.
         """
         page: Mapping[str, Any] = first if first is not None else self.get(path, params, gone_ok=gone_ok)
-        seen: set[str] = set()
+        seen: set[tuple[tuple[str, str], ...]] = set()
         for _ in range(MAX_PAGES):
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
@@ -111,17 +118,31 @@ class GraphClient:
             paging = page.get("paging")
             if not isinstance(paging, dict) or not paging.get("next"):
                 return
-            cursors = paging.get("cursors")
-            after = cursors.get("after") if isinstance(cursors, dict) else None
-            if not isinstance(after, str) or not after:
-                raise MalformedPayload(
-                    self.profile_key, f"{self.platform} payload: {path} has paging.next but no cursors.after"
-                )
-            if after in seen:
+            forward = self._next_page(path, paging)
+            if _before_window(forward, params):
+                return  # a time-based page that would start before our ``since``: nothing more to read
+            key = tuple(sorted(forward.items()))
+            if key in seen:
                 raise MalformedPayload(self.profile_key, f"{self.platform}: {path} repeated a paging cursor")
-            seen.add(after)
-            page = self.get(path, {**params, "after": after}, gone_ok=gone_ok)
+            seen.add(key)
+            page = self.get(path, {**params, **forward}, gone_ok=gone_ok)
         raise MalformedPayload(self.profile_key, f"{self.platform}: {path} has more than {MAX_PAGES} pages")
+
+    def _next_page(self, path: str, paging: Mapping[str, Any]) -> dict[str, str]:
+        """The query values that move to the next page: the ``after`` cursor, else those of ``next``."""
+        cursors = paging.get("cursors")
+        after = cursors.get("after") if isinstance(cursors, dict) else None
+        if isinstance(after, str) and after:
+            return {"after": after}
+        link = paging.get("next")
+        query = parse_qs(urlsplit(link).query) if isinstance(link, str) else {}
+        forward = {name: query[name][0] for name in _PAGING_PARAMS if query.get(name, [""])[0]}
+        if not forward:
+            raise MalformedPayload(
+                self.profile_key,
+                f"{self.platform} payload: {path} paging.next has no cursor, until or offset",
+            )
+        return forward
 
     def _classify_error(self, response: requests.Response) -> None:
         if not 400 <= response.status_code < 500:
@@ -179,6 +200,17 @@ class GraphConnector:
         self.lookback_seconds = lookback_seconds
         self.graph = GraphClient(self.platform, profile.key, http, token, base_url or profile.base_url)
         self.fields = Fields(profile.key, self.platform)
+
+
+def _before_window(forward: Mapping[str, str], params: Mapping[str, Any]) -> bool:
+    """True when time-based paging has gone past our ``since`` (``until`` older than it)."""
+    until, since = forward.get("until"), params.get("since")
+    if until is None or since is None:
+        return False
+    try:
+        return int(until) < int(since)
+    except (TypeError, ValueError):
+        return False
 
 
 def _graph_retry_at(headers: Mapping[str, str], now: float) -> int:

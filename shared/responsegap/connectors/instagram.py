@@ -60,7 +60,7 @@ class InstagramConnector(GraphConnector):
         for edge in EDGES:
             params = {"fields": MEDIA_FIELDS, "since": read_from, "limit": 25}
             for page in self.graph.pages(f"{self.profile.account_id}/{edge}", params):
-                published = [self._read_media(item, emit_from, found) for item in page]
+                published = [self._read_media(item, emit_from, found, own=edge == "media") for item in page]
                 if published and min(published) < read_from:
                     break  # newest first: older media are outside the read window
         newest = max((p.created_at for p in found.values()), default=0)
@@ -81,13 +81,23 @@ class InstagramConnector(GraphConnector):
         posts = tuple(sorted(found.values(), key=lambda p: (p.created_at, p.post_id)))
         return PollResult(posts, {}, self.http.requests_made - start)
 
-    def _read_media(self, item: Mapping[str, Any], emit_from: int, found: dict[str, Post]) -> int:
-        """Normalise one medium and its comments into ``found``; returns its publication time."""
+    def _read_media(
+        self, item: Mapping[str, Any], emit_from: int, found: dict[str, Post], *, own: bool | None = None
+    ) -> int:
+        """Normalise one medium and its comments into ``found``; returns its publication time.
+
+        ``own``: the edge says whose medium it is (``/media`` the brand's, ``/tags`` someone
+        else's); ``None`` (a recheck by id) decides by ``username``. A tagging medium without a
+        ``username`` is by an anonymous author of its own.
+        """
         media_id = self.fields.text(item, "id", "media")
         where = f"media {media_id}"
-        author = self._user(self.fields.text(item, "username", where))
+        username = self.fields.text(item, "username", where, required=own is None)
         published = self.fields.instant(item, "timestamp", where)
-        own = author == self.profile.handle
+        if own is None:
+            own = self._user(username) == self.profile.handle
+        named = self._user(username) if username else f"anonymous:{media_id}"
+        author = self.profile.handle if own else named
         if not own and published >= emit_from:
             caption = self.fields.text(item, "caption", where, required=False) or ""
             found[media_id] = self._post(

@@ -8,8 +8,10 @@ What a poll reads (script-app OAuth: ``client_id``, ``client_secret``, ``usernam
   ``Authorization: bearer`` and the descriptive ``User-Agent`` Reddit's API rules require.
 - ``GET /message/inbox``: ``t1`` items are comments: ``type`` ``username_mention`` (someone
   wrote u/brand), ``comment_reply`` (a reply to the brand's comment), ``post_reply`` (a
-  top-level comment on the brand's submission). Private messages (``t4``) are not public
-  posts and are skipped.
+  top-level comment on the brand's submission); older listings leave ``type`` out and say it
+  in ``subject`` ("username mention"). Inbox items carry no ``link_id`` or ``permalink``: the
+  thread and the link come from ``context``. Private messages (``t4``) are not public posts
+  and are skipped.
 - ``GET /user/{username}/comments?sort=new``: the brand's replies, with ``parent_id``.
 
 Both listings are newest first, 100 a page, paged with ``after`` (a fullname) and stopped at
@@ -44,6 +46,11 @@ TOKEN_URL = "https://www.reddit.com/api/v1/access_token"  # noqa: S105 - an endp
 API_BASE_URL = "https://oauth.reddit.com"
 REQUIRED = ("client_id", "client_secret", "username", "password", "user_agent")
 _LINK_IN_CONTEXT = re.compile(r"/comments/([a-z0-9]+)/")
+_TYPE_BY_SUBJECT = {
+    "username mention": "username_mention",
+    "comment reply": "comment_reply",
+    "post reply": "post_reply",
+}
 
 
 class RedditConnector:
@@ -162,7 +169,9 @@ class RedditConnector:
         if child.get("kind") != "t1":
             return None  # private messages and moderator mail are not public posts
         data = self.fields.get(child, "data", dict, "inbox item")
-        kind = self.fields.text(data, "type", "inbox item")
+        kind = self.fields.text(data, "type", "inbox item", required=False)
+        if kind is None:  # older listings (and /message/mentions) say it only in ``subject``
+            kind = _TYPE_BY_SUBJECT.get(self.fields.text(data, "subject", "inbox item", required=False) or "")
         context = self.fields.text(data, "context", "inbox item", required=False) or ""
         link = _LINK_IN_CONTEXT.search(context)
         return self._comment(data, kind, f"t3_{link.group(1)}" if link else None)

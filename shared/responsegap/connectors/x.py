@@ -13,8 +13,16 @@ and the oldest post read is kept in the cursor as a gap and read again, with ``u
 the next polls until a read of it ends cleanly.
 
 A 200 can carry an ``errors`` array next to ``data`` (a post deleted or made private between
-pages, an expanded user suspended): those are partial errors about single resources and do
-not fail the poll.
+pages, an expanded user suspended, ``"section": "includes"`` for a referenced post that is
+gone): those are partial errors about single resources and do not fail the poll. One is not:
+an error whose ``parameter`` is ``id`` and whose ``resource_id`` is the brand's own account
+(``User has been suspended``, ``Could not find user with id``) comes as a 200 with no ``data``
+at all, and would otherwise read as a quiet week. It raises :class:`AccountUnavailable`.
+
+Post text is undone from X's HTML escaping once (``&amp;`` -> ``&``, see ``domain.text``).
+Reposts (``referenced_tweets`` of type ``retweeted``) are skipped on both timelines: a repost
+of someone else's post is neither a customer writing to the brand nor an answer, and the
+brand timeline's ``exclude=retweets`` is not always honoured.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from responsegap.config import check_base_url
-from responsegap.connectors.base import PollResult
+from responsegap.connectors.base import AccountUnavailable, PollResult
 from responsegap.connectors.http import PlatformHttp
 from responsegap.connectors.paging import (
     FIRST_POLL_LOOKBACK,
@@ -196,18 +204,38 @@ class XConnector:
             if followed_token and not items:
                 read.ended_early = True
             for item in items:
-                post = self._post(item, users, included)
-                read.posts.append(post)
-                read.newest = newest_id(read.newest, post.post_id)
-                read.oldest = post.post_id if read.oldest is None else oldest_id(read.oldest, post.post_id)
+                post_id = self.fields.text(item, "id", "data[]")
+                read.newest = newest_id(read.newest, post_id)
+                read.oldest = post_id if read.oldest is None else oldest_id(read.oldest, post_id)
+                if not self._is_repost(item):
+                    read.posts.append(self._post(item, users, included))
         return read
+
+    def _is_repost(self, item: Any) -> bool:
+        where = f"data[{self.fields.text(item, 'id', 'data[]')}]"
+        return any(
+            self.fields.text(ref, "type", f"{where}.referenced_tweets[]") == "retweeted"
+            for ref in self.fields.items(item, "referenced_tweets", where, required=False)
+        )
 
     def _check_errors(self, body: dict[str, Any]) -> None:
         for error in self.fields.items(body, "errors", "response", required=False):
             kind = self.fields.text(error, "type", "errors[]", required=False) or ""
+            title = self.fields.text(error, "title", "errors[]", required=False) or kind
+            if self._about_own_account(error):
+                detail = self.fields.text(error, "detail", "errors[]", required=False) or title
+                raise AccountUnavailable(self.profile.key, self.profile.account_id, f"X says {detail!r}")
             if not kind.endswith(_ITEM_ERRORS):
-                title = self.fields.text(error, "title", "errors[]", required=False) or kind
                 raise self.fields.fail("errors[]", f"reports {title!r} for the whole request")
+
+    def _about_own_account(self, error: Any) -> bool:
+        """The error names the account in the request path (``/users/:id/...``): the brand's own."""
+        f = self.fields
+        return (
+            f.text(error, "parameter", "errors[]", required=False) == "id"
+            and f.text(error, "resource_id", "errors[]", required=False) == self.profile.account_id
+            and (f.text(error, "resource_type", "errors[]", required=False) or "user") == "user"
+        )
 
     def _post(self, item: Any, users: dict[str, str], included: dict[str, Any]) -> Post:
         f = self.fields

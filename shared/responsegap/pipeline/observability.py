@@ -96,6 +96,8 @@ quiet_sdk_loggers()
 POSTS_INGESTED = "PostsIngested"
 REPLIES_MATCHED = "RepliesMatched"
 POLLS_FAILED = "PollsFailed"
+# A poll the platform refused because the profile's own account is suspended or not found.
+ACCOUNTS_UNAVAILABLE = "AccountsUnavailable"
 RATE_LIMITED = "RateLimited"
 UNANSWERED_OVER_SLA = "UnansweredOverSla"
 PROFILES_DISPATCHED = "ProfilesDispatched"
@@ -104,6 +106,7 @@ REPORT_JOBS_QUEUED = "ReportJobsQueued"
 RECHECKS_DISPATCHED = "RechecksDispatched"
 
 __all__ = [
+    "ACCOUNTS_UNAVAILABLE",
     "NAMESPACE",
     "POLLS_FAILED",
     "POSTS_INGESTED",

@@ -5,6 +5,15 @@ re-delivery writes nothing twice), THEN the cursor moves with a condition on its
 A crash in between leaves the old cursor; the retry fetches the same posts again and the
 store skips them. A rate limit never fails the message: it is re-sent with a delay (or,
 beyond what SQS can delay, the profile's directory slot moves to the retry time).
+
+An account the platform calls suspended or not found (:class:`AccountUnavailable`) fails the
+poll without failing the message: every retry would get the same answer, so retrying would
+only walk the message into the dead-letter queue, where a redrive fails again and the alarm
+says "poll failed" instead of what happened. The poll is counted in ``PollsFailed`` and
+``AccountsUnavailable`` (its own alarm), logged as an error naming the profile, and recorded
+as ``account_unavailable`` in the poll log, which the weekly report's data completeness shows.
+The cursor stays where it was and dispatch keeps sending the profile at its interval, so the
+first poll after the account is back reads everything since the last good one.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from responsegap.config import Settings
-from responsegap.connectors.base import RateLimited
+from responsegap.connectors.base import AccountUnavailable, RateLimited
 from responsegap.domain.model import BrandAccount
 from responsegap.domain.periods import iso
 from responsegap.pipeline.common import (
@@ -33,6 +42,7 @@ from responsegap.pipeline.common import (
 )
 from responsegap.pipeline.events import ProfileJob
 from responsegap.pipeline.observability import (
+    ACCOUNTS_UNAVAILABLE,
     POLLS_FAILED,
     POSTS_INGESTED,
     RATE_LIMITED,
@@ -84,7 +94,7 @@ class PollDeps:
 
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
-    outcome: str  # ok | rate_limited | skipped
+    outcome: str  # ok | rate_limited | skipped | account_unavailable
     new: int = 0
     updated: int = 0
     duplicates: int = 0
@@ -130,6 +140,8 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
     except RateLimited as limited:
         deps.store.set_retry_at(key, limited.retry_at)
         return defer(job, deps, limited.retry_at, now, profile.poll_interval_seconds, str(limited))
+    except AccountUnavailable as unavailable:
+        return _account_unavailable(deps, key, now, unavailable)
     except Exception as error:
         _record_failure(deps, key, now, error)
         raise
@@ -201,3 +213,20 @@ def _record_failure(deps: PollDeps, key: str, now: int, error: Exception) -> Non
         deps.store.record_poll(key, now, "failed", detail=f"{type(error).__name__}: {error}"[:500])
     except Exception:  # the store may be what failed; the log line above is enough then
         logger.warning("could not record the failed poll")
+
+
+def _account_unavailable(deps: PollDeps, key: str, now: int, error: AccountUnavailable) -> PollOutcome:
+    """Record a poll the platform refused for the profile's own account; settle the message.
+
+    If the store cannot take the record, that error propagates and SQS retries the message:
+    a store fault passes, and the record must not be lost.
+    """
+    metrics.add_metric(name=POLLS_FAILED, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=ACCOUNTS_UNAVAILABLE, unit=MetricUnit.Count, value=1)
+    logger.error(
+        "account unavailable; poll recorded as failed and not retried",
+        account_id=error.account_id,
+        reason=error.reason[:300],
+    )
+    deps.store.record_poll(key, now, "account_unavailable", detail=str(error)[:500])
+    return PollOutcome("account_unavailable")

@@ -10,7 +10,7 @@ import copy
 import dataclasses
 import gc
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -354,6 +354,25 @@ def _human_wait(outcomes: Iterable[Outcome], profiles: dict[str, Profile]) -> di
     return {"in_hours": metrics.percentiles(in_hours), "out_of_hours": metrics.percentiles(out_of_hours)}
 
 
+ACCOUNT_UNAVAILABLE = "account unavailable"
+MISSING_DATA = "missing data"
+
+
+def completeness_status(stats: Mapping[str, Any] | None) -> str | None:
+    """What is wrong with one profile's polling, if anything: ``ACCOUNT_UNAVAILABLE`` when the
+    platform refused polls because the account itself is suspended or not found, else
+    ``MISSING_DATA`` below the thresholds (docs/report.md), else ``None``."""
+    stats = stats or {}
+    if int(stats.get("polls_account_unavailable") or 0):
+        return ACCOUNT_UNAVAILABLE
+    planned = int(stats.get("polls_planned") or 0)
+    succeeded = int(stats.get("polls_succeeded") or 0)
+    blind = int(stats.get("longest_blind_seconds") or 0)
+    if (planned and succeeded / planned < MIN_POLL_SUCCESS) or blind > MAX_BLIND_SECONDS:
+        return MISSING_DATA
+    return None
+
+
 def _completeness_warnings(report: WeeklyReport) -> list[str]:
     warnings = []
     for row in report.profiles:
@@ -362,6 +381,16 @@ def _completeness_warnings(report: WeeklyReport) -> list[str]:
         succeeded = int(stats.get("polls_succeeded") or 0)
         blind = int(stats.get("longest_blind_seconds") or 0)
         name = f"@{row['profile']} on {platform_name(row['platform'])}"
+        refused = int(stats.get("polls_account_unavailable") or 0)
+        if refused:
+            still = " and still did at the last poll" if stats.get("account_unavailable_at_end") else ""
+            warnings.append(
+                f"{name}: account unavailable. {platform_name(row['platform'])} reported the account "
+                f"suspended or not found in {refused} of {plural(planned, 'planned poll')}{still}; nothing "
+                "could be read while it was, so its figures are missing for that time. "
+                "Check the account and the profile's account id."
+            )
+            continue
         if planned and succeeded == 0:
             warnings.append(f"{name}: no poll succeeded this week, so its figures are missing.")
             continue

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from responsegap.domain.matching import Outcome
 from responsegap.domain.periods import parse_iso_week
-from responsegap.report.compose import RollupReport, WeeklyReport
+from responsegap.report.compose import RollupReport, WeeklyReport, completeness_status
 from responsegap.report.format import (
     NO_CHANGE_DATA,
     PLATFORM_NAMES,
@@ -227,6 +227,8 @@ def _figure_row(name: str, f: dict[str, Any], sub: str = "") -> dict[str, Any]:
     return {
         "name": name,
         "sub": sub,
+        # A profile's figures that rest on missing polls say so next to its name.
+        "flag": completeness_status(f.get("completeness")) or "",
         "openers": f["openers"],
         "answered": f["answered"],
         "rate": percent(f["response_rate"]),
@@ -283,6 +285,7 @@ def _completeness_rows(report: WeeklyReport) -> list[dict[str, Any]]:
         succeeded = int(stats.get("polls_succeeded") or 0)
         success = ratio(succeeded, planned)
         blind = int(stats.get("longest_blind_seconds") or 0)
+        problem = completeness_status(stats)
         rows.append(
             {
                 "name": f"@{row['profile']}",
@@ -292,7 +295,8 @@ def _completeness_rows(report: WeeklyReport) -> list[dict[str, Any]]:
                 "failed": int(stats.get("polls_failed") or 0),
                 "success": percent(success),
                 "blind": duration(blind) if stats else "n/a",
-                "ok": (success is None or success >= 0.95) and blind <= 3600,
+                "ok": problem is None,
+                "status": problem.capitalize() if problem else "OK",
             }
         )
     return rows

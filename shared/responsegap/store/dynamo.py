@@ -40,7 +40,7 @@ from responsegap.store.items import (
 from responsegap.store.query_parsing import parse_query_responses_with_json
 
 OPEN_INDEX = "open_posts"
-POLL_OUTCOMES = ("ok", "rate_limited", "failed", "skipped")
+POLL_OUTCOMES = ("ok", "rate_limited", "failed", "skipped", "account_unavailable")
 CLOSE_STATUSES = ("answered", "expired")
 DIRECTORY_PK = "DIRECTORY"
 BATCH_SIZE = 25
@@ -521,22 +521,38 @@ class PostStore:
         interval after. ``longest_blind_seconds`` is the longest stretch of ``[start, end)``
         with no successful poll, the stretch from ``start`` to the first success and from the
         last success to ``end`` included. A period still running is measured up to now.
+        ``polls_account_unavailable`` counts the failed polls in which the platform said the
+        profile's own account is suspended or not found, and ``account_unavailable_at_end``
+        is 1 when the period's last poll said so (the account is still gone).
         """
         if interval_seconds <= 0:
             raise ValueError("interval_seconds must be positive")
         end = min(end, max(start, int(self.clock())))
         if end <= start:
-            return {"polls_planned": 0, "polls_succeeded": 0, "polls_failed": 0, "longest_blind_seconds": 0}
+            return {
+                "polls_planned": 0,
+                "polls_succeeded": 0,
+                "polls_failed": 0,
+                "longest_blind_seconds": 0,
+                "polls_account_unavailable": 0,
+                "account_unavailable_at_end": 0,
+            }
         polls = self.polls_between(profile_key, start, end)
         successes = sorted({t for t, outcome in polls if outcome == "ok"})
-        failed = sum(1 for _, outcome in polls if outcome in ("failed", "rate_limited"))
+        failed = sum(
+            1 for _, outcome in polls if outcome in ("failed", "rate_limited", "account_unavailable")
+        )
+        unavailable = sum(1 for _, outcome in polls if outcome == "account_unavailable")
         edges = [start, *successes, end]
         blind = max(b - a for a, b in pairwise(edges))
+        last = polls[-1] if polls else None  # oldest first: the period's latest poll
         return {
             "polls_planned": math.ceil((end - start) / interval_seconds),
             "polls_succeeded": len(successes),
             "polls_failed": failed,
             "longest_blind_seconds": blind,
+            "polls_account_unavailable": unavailable,
+            "account_unavailable_at_end": int(last is not None and last[1] == "account_unavailable"),
         }
 
     # ----------------------------------------------------------------- brands

@@ -252,3 +252,36 @@ def test_recorded_conversation_gives_hand_computed_figures(rsps, load, connector
     assert figures["answered_by_human"] == 2
     assert (figures["followups"], figures["followups_answered"]) == (1, 1)
     assert figures["answered_automated"] == 1
+
+
+def test_a_quote_of_a_brand_post_that_is_also_a_reply_is_addressed_to_the_brand(
+    rsps, load, connector
+) -> None:
+    # Seen in real traffic: a reply elsewhere that embeds (quotes) the brand's post, notified
+    # with reason "quote". Before, only quotes that were not replies counted as addressed.
+    quote = {
+        "uri": f"at://{CAROL}/app.bsky.feed.post/3lbq2qqqqq22q",
+        "cid": "bafyreiq",
+        "author": {"did": CAROL, "handle": "carol.bsky.social"},
+        "reason": "quote",
+        "reasonSubject": B1,
+        "record": {
+            "$type": "app.bsky.feed.post",
+            "createdAt": "2026-11-23T10:40:00.123456Z",
+            "text": "this is what they told me",
+            "reply": {"root": {"uri": C2, "cid": "c2"}, "parent": {"uri": C2, "cid": "c2"}},
+            "embed": {"$type": "app.bsky.embed.record", "record": {"uri": B1, "cid": "b1"}},
+        },
+        "isRead": False,
+        "indexedAt": "2026-11-23T10:40:00.412Z",
+        "labels": [],
+    }
+    rsps.post(CREATE, json=load("bluesky", "createSession.json"))
+    rsps.get(NOTIFS, json={"notifications": [quote]})
+    rsps.get(FEED, json=load("bluesky", "getAuthorFeed.empty.json"))
+
+    [post] = connector.fetch({}).posts
+
+    assert (post.in_reply_to_id, post.in_reply_to_author_id) == (C2, BOB)
+    assert post.mentions == ("acmehelp.bsky.social",)
+    assert post.created_at == parse_instant("2026-11-23T10:40:00Z")  # six fraction digits

@@ -256,3 +256,73 @@ def test_page_itself_unreadable_is_a_credentials_error() -> None:
     responses.get(FEED, json=load("error.object_missing_100_33.json"), status=400)
     with pytest.raises(CredentialsError, match="100/33"):
         connector().fetch(CURSOR)
+
+
+@responses.activate
+def test_offset_paging_is_followed_with_our_token() -> None:
+    page1 = {
+        "data": [
+            {
+                "id": "1000_9",
+                "from": {"id": "1000", "name": "Acme"},
+                "created_time": "2026-11-20T10:00:00+0000",
+            }
+        ],
+        "paging": {
+            "previous": f"{FEED}?limit=25&offset=0",
+            "next": f"{FEED}?access_token=theirs&limit=25&offset=25",
+        },
+    }
+    responses.get(FEED, json=page1, match=[without("offset")])
+    responses.get(
+        FEED,
+        json=load("page_feed.empty.json"),
+        match=[with_param("offset", "25"), with_param("access_token", TOKEN)],
+    )
+    responses.get(TAGGED, json=load("page_feed.empty.json"))
+
+    assert connector().fetch(CURSOR).requests == 3
+
+
+@responses.activate
+def test_paging_next_without_any_way_forward_is_malformed() -> None:
+    responses.get(FEED, json={"data": [], "paging": {"next": f"{FEED}?limit=25"}})
+    with pytest.raises(MalformedPayload, match=r"paging\.next has no cursor, until or offset"):
+        connector().fetch(CURSOR)
+
+
+@responses.activate
+def test_summary_only_comments_a_post_without_message_and_a_comment_without_from() -> None:
+    # Shapes seen in real traffic: an expanded comments edge with a summary and no paging, a
+    # visitor post without "message", a comment whose author did not grant access (no "from").
+    post = {
+        "id": "1000_7",
+        "from": {"id": "777", "name": "Visitor"},
+        "created_time": "2026-11-20T10:00:00+0000",
+        "comments": {"data": [], "summary": {"order": "ranked", "total_count": 0, "can_comment": True}},
+    }
+    other = {
+        "id": "1000_8",
+        "from": {"id": "1000", "name": "Acme"},
+        "created_time": "2026-11-20T10:05:00+0000",
+        "message": "Our opening hours changed",
+        "comments": {
+            "data": [{"id": "1000_8_1", "created_time": "2026-11-20T10:10:00+0000", "message": "why?"}],
+            "summary": {"order": "chronological", "total_count": 1, "can_comment": True},
+        },
+    }
+    responses.get(FEED, json={"data": [post, other]})
+    responses.get(TAGGED, json=load("page_feed.empty.json"))
+
+    result = connector().fetch(CURSOR)
+
+    by_id = {p.post_id: p for p in result.posts}
+    assert set(by_id) == {"1000_7", "1000_8_1"}
+    assert (by_id["1000_7"].text, by_id["1000_7"].author_id) == ("", "777")
+    anonymous = by_id["1000_8_1"]
+    assert (anonymous.author_id, anonymous.in_reply_to_id, anonymous.mentions) == (
+        "anonymous:1000_8_1",
+        None,
+        ("acmeco",),
+    )
+    assert result.requests == 2

@@ -245,3 +245,22 @@ def test_recorded_conversation_gives_hand_computed_figures(rsps, load, connector
     assert figures["answered_by_human"] == 2
     assert (figures["followups"], figures["followups_answered"]) == (1, 1)
     assert figures["answered_automated"] == 1
+
+
+def test_newer_status_fields_are_ignored(rsps, load, connector) -> None:
+    # Mastodon 4.5 adds quote_approval, quotes_count and quote to every status: not ours to read.
+    status = load("mastodon", "notifications.page1.json")[0]["status"]
+    status |= {
+        "quotes_count": 0,
+        "quote_approval": {"automatic": ["public"], "manual": [], "current_user": "automatic"},
+        "quote": None,
+    }
+    rsps.get(
+        NOTIFICATIONS,
+        json=[{"id": "99", "type": "mention", "created_at": status["created_at"], "status": status}],
+    )
+    rsps.get(STATUSES, json=[])
+
+    [post] = connector.fetch({}).posts
+
+    assert post.post_id == status["id"]

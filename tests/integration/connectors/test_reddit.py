@@ -274,3 +274,43 @@ def test_fetch_replies_walks_the_comment_tree() -> None:
     result = connector().fetch_replies(post)
     assert [p.post_id for p in result.posts] == ["t1_k1ann", "t1_b1ann"]
     assert result.requests == 2
+
+
+@responses.activate
+def test_private_messages_in_the_inbox_do_not_break_the_poll() -> None:
+    # Seen in real traffic (PRAW's 2025 inbox recording): t4 private messages between the
+    # comments, with "parent_id" and "subreddit" null and "context" empty.
+    message = {
+        "kind": "t4",
+        "data": {
+            "subreddit": None,
+            "author_fullname": "t2_ann01",
+            "id": "2r17c8r",
+            "subject": "Test message",
+            "author": "ann_b",
+            "parent_id": None,
+            "new": True,
+            "type": "unknown",
+            "body": "can you call me",
+            "dest": "AcmeCo",
+            "was_comment": False,
+            "name": "t4_2r17c8r",
+            "created": 1795172500.0,
+            "created_utc": 1795172500.0,
+            "context": "",
+            "distinguished": None,
+        },
+    }
+    inbox = load("message_inbox.page1.json")
+    inbox["data"]["children"].insert(0, message)
+    inbox["data"]["after"] = None
+    responses.post(TOKEN_URL, json=load("access_token.json"))
+    responses.get(INBOX, json=inbox)
+    responses.get(OWN, json=load("listing.empty.json"))
+
+    result = connector().fetch({})
+
+    assert "t4_2r17c8r" not in {p.post_id for p in result.posts}
+    assert {p.post_id for p in result.posts} == {
+        c["data"]["name"] for c in inbox["data"]["children"] if c["kind"] == "t1"
+    }

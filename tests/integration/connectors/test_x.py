@@ -8,7 +8,13 @@ import pytest
 import requests
 import responses
 
-from responsegap.connectors.base import CredentialsError, MalformedPayload, PlatformUnavailable, RateLimited
+from responsegap.connectors.base import (
+    AccountUnavailable,
+    CredentialsError,
+    MalformedPayload,
+    PlatformUnavailable,
+    RateLimited,
+)
 from responsegap.connectors.x import XConnector
 from responsegap.domain.matching import match
 from responsegap.domain.metrics import report
@@ -332,3 +338,127 @@ def test_a_gap_read_that_finds_nothing_before_ending_early_is_kept_and_counted(r
     result = connector.fetch(cursor)
 
     assert (result.cursor["mentions_gap_until_id"], result.cursor["mentions_gap_reads"]) == (C4, "1")
+
+
+# --- shapes seen in real traffic (tests/fixtures/x/real/SOURCE.md); bodies in the documented shape
+
+
+def test_could_not_find_the_brand_account_fails_the_poll(rsps, connector) -> None:
+    gone = {
+        "errors": [
+            {
+                "value": "1000",
+                "detail": "Could not find user with id: [1000].",
+                "title": "Not Found Error",
+                "resource_type": "user",
+                "parameter": "id",
+                "resource_id": "1000",
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            }
+        ]
+    }
+    rsps.get(MENTIONS, json=gone)
+    with pytest.raises(
+        AccountUnavailable, match=r"x#acmehelp: account 1000 is unavailable: .*Could not find"
+    ):
+        connector.fetch({})
+
+
+def test_includes_section_errors_and_previous_token_keep_the_poll(rsps, connector, matchers) -> None:
+    # A referenced post deleted and an expanded user hidden come as errors with "section":
+    # "includes" next to the data; a later page carries meta.previous_token, which is not followed.
+    page1 = {
+        "data": [
+            {
+                "id": C3,
+                "author_id": "2001",
+                "created_at": "2026-11-23T10:30:00.000Z",
+                "text": "@acmehelp still broken",
+                "conversation_id": C1,
+                "in_reply_to_user_id": "1000",
+                "referenced_tweets": [{"type": "replied_to", "id": B1}],
+            }
+        ],
+        "includes": {"users": [{"id": "2001", "username": "alice_w"}]},
+        "errors": [
+            {
+                "resource_id": B1,
+                "parameter": "referenced_tweets.id",
+                "resource_type": "tweet",
+                "section": "includes",
+                "title": "Not Found Error",
+                "value": B1,
+                "detail": f"Could not find tweet with referenced_tweets.id: [{B1}].",
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            },
+            {
+                "resource_id": "3117973774",
+                "parameter": "in_reply_to_user_id",
+                "resource_type": "user",
+                "section": "includes",
+                "title": "Authorization Error",
+                "value": "3117973774",
+                "detail": "Sorry, you are not authorized to see the user with in_reply_to_user_id:"
+                " [3117973774].",
+                "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
+            },
+        ],
+        "meta": {"newest_id": C3, "oldest_id": C3, "result_count": 1, "next_token": NEXT},
+    }
+    page2 = {
+        "data": [
+            {"id": C1, "author_id": "2001", "created_at": "2026-11-23T10:00:00.000Z", "text": "@acmehelp hi"}
+        ],
+        "meta": {"oldest_id": C1, "newest_id": C1, "result_count": 1, "previous_token": "77qp8"},
+    }
+    rsps.get(MENTIONS, json=page1, match=[matchers.without("pagination_token")])
+    rsps.get(MENTIONS, json=page2, match=[matchers.having(pagination_token=NEXT)])
+    rsps.get(TWEETS, json=load_empty_tweets())
+
+    result = connector.fetch({})
+
+    assert {p.post_id for p in result.posts} == {C1, C3}
+    assert result.requests == 3  # previous_token is not a next page
+
+
+def load_empty_tweets() -> dict:
+    return {"meta": {"result_count": 0}}
+
+
+def test_post_text_is_unescaped_once(rsps, connector) -> None:
+    # X escapes &, < and > in post text. The texts are real ones, escaped as X sent them, from
+    # the bundled Customer Support on Twitter sample (infra/data/twcs, tweets 119242 and 119248);
+    # the envelope is the documented timeline page. The last text is a person typing "&amp;".
+    texts = [
+        "@VirginTrains I still haven't heard &amp; the number I'm directed to by phone is a dead end"
+        " &amp; the live chat doesn't work. Can someone call me?",
+        "@acmehelp We can help. Which version of iOS are you on? You can find that in Settings &gt;"
+        " General &gt; About. Reply in DM. https://t.co/GDrqU22YpT",
+        "@acmehelp I literally typed &amp;amp; &lt;3",
+    ]
+    page = {
+        "data": [
+            {
+                "id": f"18610000000000009{n}",
+                "author_id": "2001",
+                "created_at": "2026-11-23T10:00:00.000Z",
+                "text": t,
+            }
+            for n, t in enumerate(texts)
+        ],
+        "meta": {"result_count": 3},
+    }
+    rsps.get(MENTIONS, json=page)
+    rsps.get(TWEETS, json=load_empty_tweets())
+
+    got = sorted(p.text for p in connector.fetch({}).posts)
+
+    assert got == sorted(
+        [
+            "@VirginTrains I still haven't heard & the number I'm directed to by phone is a dead end"
+            " & the live chat doesn't work. Can someone call me?",
+            "@acmehelp We can help. Which version of iOS are you on? You can find that in Settings >"
+            " General > About. Reply in DM. https://t.co/GDrqU22YpT",
+            "@acmehelp I literally typed &amp; <3",
+        ]
+    )

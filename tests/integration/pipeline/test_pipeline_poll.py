@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from responsegap.connectors.base import RateLimited
+from responsegap.connectors.base import AccountUnavailable, RateLimited
 from responsegap.pipeline.events import ProfileJob
 
 from .conftest import (
@@ -255,3 +255,54 @@ def test_concurrent_polls_of_one_profile_do_not_fight_over_the_cursor(stack: Sta
     state = real.load_state(KEY)
     assert (state.version, state.cursor) == (1, {"since": str(NOW - 500)})
     assert len(stored_posts(stack, KEY)) == 4
+
+
+def test_unavailable_account_fails_the_poll_without_retrying_and_is_polled_again(
+    stack: Stack, capsys, caplog
+) -> None:
+    """A suspended brand account: the poll is recorded as failed, the message is settled (a
+    retry would fail the same way and end in the DLQ), the failure is counted and alarmed, and
+    the profile keeps its place in the schedule so the first poll after reinstatement reads on."""
+    store = stack.store()
+    store.put_brand(make_brand())
+    connector = FakeConnector(timeline())
+    connector.script = [AccountUnavailable(KEY, "1000", "X says 'User has been suspended: [1000].'")]
+    app = poll_app(stack, connector)
+    (message,) = dispatched(stack)
+
+    result = app.lambda_handler(sqs_event([message], stack.poll_queue_arn), FakeContext())
+
+    assert result == {"batchItemFailures": []}  # settled: not redelivered, never in the DLQ
+    stack.delete(stack.poll_queue_url, [message])
+    assert stack.queue_counts(stack.poll_dlq_url)["visible"] == 0
+    assert [o for _, o in store.polls_between(KEY, NOW, NOW + 1)] == ["account_unavailable"]
+    assert stack.store().load_state(KEY).cursor == {}
+    emitted = capsys.readouterr().out  # the EMF metrics line
+    assert '"AccountsUnavailable":[1.0]' in emitted and '"PollsFailed":[1.0]' in emitted
+    assert [r.levelname for r in caplog.records if "account unavailable" in r.getMessage()] == ["ERROR"]
+    (detail,) = [i["detail"] for i in stack_poll_log(stack, KEY)]
+    assert detail.startswith("mastodon#acme: account 1000 is unavailable") and "suspended" in detail
+
+    # Next round at the profile's interval: dispatched again, and this time the account is back.
+    later = NOW + 300
+    (again,) = dispatched(stack, at=later)
+    app = poll_app(stack, connector, now=later)
+    assert app.lambda_handler(sqs_event([again], stack.poll_queue_arn), FakeContext()) == {
+        "batchItemFailures": []
+    }
+    assert sorted(i["post_id"] for i in stored_posts(stack, KEY)) == ["c1", "c2", "c3", "r1"]
+    figures = stack.store(clock=lambda: later + 60).completeness(KEY, NOW, later + 60, 300)
+    assert (figures["polls_account_unavailable"], figures["account_unavailable_at_end"]) == (1, 0)
+    assert figures["polls_failed"] == 1 and figures["polls_succeeded"] == 1
+
+
+def stack_poll_log(stack: Stack, key: str) -> list[dict[str, Any]]:
+    """The raw poll-log items of one profile (what the report and an operator read)."""
+    from responsegap.store.items import profile_pk
+
+    items = stack.dynamodb.query(
+        TableName=stack.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :poll)",
+        ExpressionAttributeValues={":pk": {"S": profile_pk(key)}, ":poll": {"S": "POLL#"}},
+    )["Items"]
+    return [{name: next(iter(value.values())) for name, value in item.items()} for item in items]

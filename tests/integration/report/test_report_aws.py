@@ -79,6 +79,8 @@ def test_polls_logged_in_the_table_feed_completeness(store):
         "polls_succeeded": 168,
         "polls_failed": 0,
         "longest_blind_seconds": 3600,
+        "polls_account_unavailable": 0,
+        "account_unavailable_at_end": 0,
     }
     assert not report.incomplete
 

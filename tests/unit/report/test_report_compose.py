@@ -252,3 +252,44 @@ def test_the_week_judges_old_parents_and_other_brands_as_the_platform_names_them
     assert (f["openers"], f["followups"], f["followups_answered"]) == (8, 3, 0)
     assert {o.post.post_id for o in report.outcomes} >= {"f30", "f2y"}
     assert not {"g1", "g2"} & {o.post.post_id for o in report.outcomes}
+
+
+UNAVAILABLE = {
+    "polls_planned": 2016,
+    "polls_succeeded": 1716,
+    "polls_failed": 300,
+    "longest_blind_seconds": 90000,
+    "polls_account_unavailable": 300,
+    "account_unavailable_at_end": 1,
+}
+
+
+def test_an_unavailable_account_is_named_in_data_completeness_and_flags_its_figures():
+    from responsegap.report.render import render_html, render_text, subject
+
+    _, report = compose(completeness={"instagram#acme.help": UNAVAILABLE})
+
+    assert report.incomplete
+    assert report.warnings == [
+        "@acme.help on Instagram: account unavailable. Instagram reported the account suspended or "
+        "not found in 300 of 2016 planned polls and still did at the last poll; nothing could be read "
+        "while it was, so its figures are missing for that time. Check the account and the profile's "
+        "account id."
+    ]
+    assert "(incomplete data)" in subject(report)
+    text = render_text(report)
+    assert "@acme.help (Instagram): 1716 of 2016 polls succeeded" in text
+    assert "<< ACCOUNT UNAVAILABLE" in text
+    assert "- @acme.help (Instagram) [account unavailable]:" in text  # the profile's figures
+    assert "- @acme (X):" in text  # a healthy profile is not flagged
+    html = render_html(report)
+    assert "⚠ Account unavailable" in html and "&#9888; account unavailable" in html
+
+
+def test_missing_polls_flag_the_profile_figures_as_missing_data():
+    from responsegap.report.render import render_text
+
+    _, report = compose(completeness={"instagram#acme.help": s.BAD_COMPLETENESS})
+
+    text = render_text(report)
+    assert "- @acme.help (Instagram) [missing data]:" in text and "<< MISSING DATA" in text
