@@ -151,7 +151,10 @@ def _close_answered(
     closed = 0
     for outcome in outcomes:
         post_id = outcome.post.post_id
-        if outcome.answered and outcome.brand_id == brand.brand_id and post_id in open_posts:
+        # Only a person's answer closes a post: after an auto-acknowledgement the customer is
+        # still waiting, and its overdue alert must still go out (METRICS "Overdue posts").
+        answered = outcome.first_human_response is not None
+        if answered and outcome.brand_id == brand.brand_id and post_id in open_posts:
             deps.store.close_open(key, open_posts.pop(post_id), "answered")
             closed += 1
     return closed
