@@ -17,6 +17,8 @@ OUTPUT_VARIABLES = {
     "ReportQueueUrl": "REPORT_QUEUE_URL",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
     "SenderEmail": "SENDER_EMAIL",
+    "AlertTopicArn": "ALERT_TOPIC_ARN",
+    "AlertQueueUrl": "ALERT_QUEUE_URL",
 }
 
 

@@ -51,6 +51,9 @@ from responsegap.pipeline.observability import (
 )
 
 FAILING_STREAK = 3  # consecutive failed deliveries after which a target counts as failing
+# An alerted post is checked for a human answer among the posts stored since the previous run
+# (less this margin, for replies stored late); older threads are recheck's to close.
+WATCH_LOOKBACK_SECONDS = 3600
 
 
 class AlertTrigger:
@@ -172,8 +175,9 @@ def run_brand_alerts(brand: Brand, deps: AlertDeps, now: int, *, token: str) -> 
     if alerts is None or not alerts.targets:
         summary.skipped = "no alert targets"
         return summary
-    deps.alerts.start_run(brand.brand_id, now)
     state = deps.alerts.run_state(brand.brand_id)
+    deps.alerts.start_run(brand.brand_id, now)
+    watch_since = state.last_run_started_at - WATCH_LOOKBACK_SECONDS
     names = [t.name for t in alerts.targets]
     until = now + deps.claim_seconds
     claimed: list[_Claimed] = []
@@ -202,8 +206,15 @@ def run_brand_alerts(brand: Brand, deps: AlertDeps, now: int, *, token: str) -> 
             due.append((item, assessment))
         summary.due += len(due)
         relevant = {i.post.post_id: i.post for i, _ in due}
-        relevant.update({i.post.post_id: i.post for i in opened if i.marks.alerted_at is not None})
-        human = _answered_by_a_person(deps, profile.key, brand, list(relevant.values()), now)
+        watched = {i.post.post_id: i.post for i in opened if i.marks.alerted_at is not None}
+        relevant.update(watched)
+        # Due posts: any answer since they were made. Alerted ones: answers stored since the
+        # last run (recheck reads their whole threads).
+        start = min(
+            [p.created_at for p in relevant.values() if p.post_id not in watched]
+            + [max(watch_since, min((p.created_at for p in watched.values()), default=now))]
+        )
+        human = _answered_by_a_person(deps, profile.key, brand, list(relevant.values()), start, now)
         for post_id in human:
             deps.store.close_open(profile.key, relevant[post_id], "answered")
             answered_now.add((profile.key, post_id))
@@ -235,13 +246,13 @@ def run_brand_alerts(brand: Brand, deps: AlertDeps, now: int, *, token: str) -> 
 
 
 def _answered_by_a_person(
-    deps: AlertDeps, key: str, brand: Brand, posts: Sequence[Post], now: int
+    deps: AlertDeps, key: str, brand: Brand, posts: Sequence[Post], start: int, now: int
 ) -> set[str]:
-    """Which of ``posts`` have a human first response by ``now`` (METRICS: overdue means no human one)."""
+    """Which of ``posts`` have a human first response among the profile's posts of
+    ``[start, now]`` (METRICS: overdue means no human response)."""
     if not posts:
         return set()
-    oldest = min(p.created_at for p in posts)
-    known = {p.key: p for p in deps.store.posts_between(key, oldest, now + 1)}
+    known = {p.key: p for p in deps.store.posts_between(key, start, now + 1)}
     for post in posts:
         known.setdefault(post.key, post)
     wanted = {p.post_id for p in posts}
