@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from responsegap.domain.business_hours import business_seconds, in_business_hours
+from responsegap.domain.business_hours import business_seconds, calendar, in_business_hours
 from responsegap.domain.model import BusinessHours, ConfigError, Post, Profile
 
 TARGET_KINDS = ("sns", "slack", "teams", "webhook")
@@ -148,6 +148,21 @@ def is_due(assessment: Assessment, confirmed_at: int) -> bool:
 
 def is_quiet(moment: int, profile: Profile, rules: ProfileAlertRules) -> bool:
     return rules.quiet is not None and in_business_hours(moment, profile.timezone, rules.quiet)
+
+
+def quiet_ends_at(moment: int, profile: Profile, rules: ProfileAlertRules) -> int:
+    """When the quiet period holding ``moment`` ends (``moment`` itself when not quiet)."""
+    if rules.quiet is None:
+        return moment
+    days = calendar(profile.timezone, rules.quiet)
+    end = moment
+    for _ in range(16):  # a period may run on over midnight into the next day's
+        ordinal = days.local(end)[0]
+        later = [b for o in (ordinal - 1, ordinal) for a, b in days.open_intervals(o) if a <= end < b]
+        if not later:
+            return end
+        end = max(later)
+    return end
 
 
 def was_held(assessment: Assessment, now: int, profile: Profile, rules: ProfileAlertRules) -> bool:

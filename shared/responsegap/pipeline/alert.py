@@ -33,7 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from responsegap.alerts.digest import AnsweredNote, DeliveryOutcome, Digest, DigestPost, excerpt, safe_url
 from responsegap.config import Settings
-from responsegap.domain.alerts import Assessment, assess, is_due, is_quiet, was_held
+from responsegap.domain.alerts import Assessment, assess, is_due, is_quiet, quiet_ends_at, was_held
 from responsegap.domain.matching import match
 from responsegap.domain.model import Brand, Post, Profile
 from responsegap.pipeline.common import require
@@ -54,6 +54,7 @@ FAILING_STREAK = 3  # consecutive failed deliveries after which a target counts 
 # An alerted post is checked for a human answer among the posts stored since the previous run
 # (less this margin, for replies stored late); older threads are recheck's to close.
 WATCH_LOOKBACK_SECONDS = 3600
+NEVER = 2**31 - 1
 
 
 class AlertTrigger:
@@ -63,8 +64,11 @@ class AlertTrigger:
         self.client = client
         self.queue_url = queue_url
 
-    def poll_stored(self, brand_id: str, profile_key: str, sent_at: int) -> None:
-        body = AlertJob(brand_id=brand_id, profile_key=profile_key, sent_at=sent_at).to_json()
+    def poll_stored(self, brand_id: str, profile_key: str, sent_at: int, changed_posts: int = -1) -> None:
+        job = AlertJob(
+            brand_id=brand_id, profile_key=profile_key, sent_at=sent_at, changed_posts=changed_posts
+        )
+        body = job.to_json()
         self.client.send_message(
             QueueUrl=self.queue_url,
             MessageBody=body,
@@ -81,6 +85,19 @@ class AlertDeps:
     deliverer: Any  # alerts.delivery.Deliverer: deliver(target, digest) -> DeliveryOutcome
     claim_seconds: int = 300
     clock: Callable[[], float] = field(default=time.time)
+    # A brand's configuration is read again after this many seconds (a warm container runs
+    # a brand every poll round; a changed target or rule applies within a minute).
+    brand_max_age: float = 60.0
+    _brands: dict[str, tuple[float, Brand]] = field(default_factory=dict, repr=False)
+
+    def brand(self, brand_id: str) -> Brand:
+        """The brand's configuration, cached ``brand_max_age`` seconds of wall time."""
+        seen = self._brands.get(brand_id)
+        if seen is not None and time.monotonic() - seen[0] < self.brand_max_age:
+            return seen[1]
+        brand = self.store.get_brand(brand_id)
+        self._brands[brand_id] = (time.monotonic(), brand)
+        return brand
 
     @classmethod
     def from_settings(
@@ -119,12 +136,14 @@ class AlertRunSummary:
     answered_after_alert: int = 0
     notes_sent: int = 0
     released: int = 0
+    notes_pending: int = 0
+    results: dict[str, bool] = field(default_factory=dict)  # target -> delivered this run
     latencies: list[int] = field(default_factory=list)  # due -> alert, seconds, of posts not held
     deliveries: list[DeliveryOutcome] = field(default_factory=list)
     failing_targets: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("deliveries", "latencies")}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("deliveries", "latencies", "results")}
         out["deliveries"] = [
             {"target": d.target, "kind": d.kind, "ok": d.ok, "attempts": d.attempts, "detail": d.detail}
             for d in self.deliveries
@@ -154,33 +173,39 @@ def process_alert_batch(event: dict[str, Any], context: LambdaContext, deps: Ale
         if started.get(job.brand_id, -1) > job.sent_at:
             return  # a run of this batch started after the poll stored: it saw everything
         now = int(deps.clock())
-        if deps.alerts.run_state(job.brand_id).last_run_started_at > job.sent_at:
-            return
         try:
-            brand = deps.store.get_brand(job.brand_id)
+            brand = deps.brand(job.brand_id)
         except LookupError:
             logger.warning("brand no longer exists; alert job dropped")
             return
+        if job.changed_posts == 0 and now < deps.alerts.run_state(job.brand_id).next_check_at:
+            return  # the poll stored nothing, and no post of the brand can be due yet
+        state = deps.alerts.start_run(job.brand_id, now, covers_after=job.sent_at)
+        if state is None:
+            return  # a run that started after the poll stored (an earlier batch) saw everything
         started[job.brand_id] = now
-        run_brand_alerts(brand, deps, now, token=f"{job.brand_id}:{record.message_id}")
+        run_brand_alerts(brand, deps, now, token=f"{job.brand_id}:{record.message_id}", state=state)
 
     return process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
 
 
 @tracer.capture_method
-def run_brand_alerts(brand: Brand, deps: AlertDeps, now: int, *, token: str) -> AlertRunSummary:
+def run_brand_alerts(
+    brand: Brand, deps: AlertDeps, now: int, *, token: str, state: Any = None
+) -> AlertRunSummary:
     """One run of the brand's alert step (see the module docstring); safe to repeat or overlap."""
     summary = AlertRunSummary(brand.brand_id)
     alerts = brand.alerts
     if alerts is None or not alerts.targets:
         summary.skipped = "no alert targets"
         return summary
-    state = deps.alerts.run_state(brand.brand_id)
-    deps.alerts.start_run(brand.brand_id, now)
+    if state is None:  # called directly, not through the queue
+        state = deps.alerts.start_run(brand.brand_id, now)
     watch_since = state.last_run_started_at - WATCH_LOOKBACK_SECONDS
     names = [t.name for t in alerts.targets]
     until = now + deps.claim_seconds
     claimed: list[_Claimed] = []
+    next_check = NEVER  # see RunState.next_check_at
     still_open: set[tuple[str, str]] = set()
     answered_now: set[tuple[str, str]] = set()
     for profile in brand.profiles:
@@ -191,17 +216,27 @@ def run_brand_alerts(brand: Brand, deps: AlertDeps, now: int, *, token: str) -> 
         summary.open_seen += len(opened)
         if not opened:
             continue
-        confirmed = deps.store.load_state(profile.key).last_success_at or 0
         quiet = is_quiet(now, profile, rules)
         due = []
+        confirmed: int | None = None
         for item in opened:
+            if set(names) <= item.marks.sent_to:
+                continue
             assessment = assess(item.post, profile, rules, alerts.urgent_terms)
-            if not is_due(assessment, confirmed) or set(names) <= item.marks.sent_to:
+            if assessment.due_at > now:
+                next_check = min(next_check, assessment.due_at)
+                continue
+            if confirmed is None:  # read only when some post may be due
+                confirmed = deps.store.load_state(profile.key).last_success_at or 0
+            if not is_due(assessment, confirmed):
+                next_check = now  # due once a poll confirms it: the next poll's job runs
                 continue
             if item.marks.claimed_by_other(token, now):
+                next_check = min(next_check, item.marks.claim_until)
                 continue
             if quiet and not (assessment.urgent_term and alerts.urgent_during_quiet):
                 summary.held += 1
+                next_check = min(next_check, quiet_ends_at(now, profile, rules))
                 continue
             due.append((item, assessment))
         summary.due += len(due)
@@ -236,12 +271,14 @@ def run_brand_alerts(brand: Brand, deps: AlertDeps, now: int, *, token: str) -> 
                 )
     summary.claimed = len(claimed)
     notes = _answered_notes(brand, deps, now, token, until, still_open, answered_now, names, summary)
-    if not claimed and not notes:
-        return summary
-
-    results = _deliver(brand, deps, now, token, claimed, notes, state.failures, summary)
-    _mark(brand, deps, now, token, claimed, notes, results, names, summary)
-    _report(summary)
+    failures = dict(state.failures)
+    if claimed or notes:
+        failures = _deliver(brand, deps, now, token, claimed, notes, failures, summary)
+        _mark(brand, deps, now, token, claimed, notes, names, summary)
+        if summary.released or summary.notes_pending:
+            next_check = now  # the next poll's job retries
+        _report(summary)
+    deps.alerts.finish_run(brand.brand_id, now, next_check, failures)
     return summary
 
 
@@ -313,14 +350,14 @@ def _deliver(
     notes: list[Any],
     failures: dict[str, int],
     summary: AlertRunSummary,
-) -> dict[str, bool]:
+) -> dict[str, int]:
+    """Send the digests; returns the failed deliveries in a row per target."""
     assert brand.alerts is not None
     profiles = {p.key: p for p in brand.profiles}
     # Urgent first, then the longest wait.
     ordered = sorted(
         claimed, key=lambda c: (c.assessment.urgent_term is None, c.post.created_at, c.post.post_id)
     )
-    results: dict[str, bool] = {}
     streaks = dict(failures)
     for target in brand.alerts.targets:
         posts = tuple(_digest_post(c, now) for c in ordered if target.name not in c.sent_to)
@@ -338,7 +375,7 @@ def _deliver(
         )
         outcome = deps.deliverer.deliver(target, digest)
         summary.deliveries.append(outcome)
-        results[target.name] = outcome.ok
+        summary.results[target.name] = outcome.ok
         streaks[target.name] = 0 if outcome.ok else streaks.get(target.name, 0) + 1
         log = logger.info if outcome.ok else logger.warning
         log(
@@ -354,10 +391,8 @@ def _deliver(
     streaks = {
         name: count for name, count in streaks.items() if name in {t.name for t in brand.alerts.targets}
     }
-    if streaks != failures:
-        deps.alerts.record_target(brand.brand_id, streaks)
     summary.failing_targets = sorted(name for name, count in streaks.items() if count >= FAILING_STREAK)
-    return results
+    return streaks
 
 
 def _digest_post(claimed: _Claimed, now: int) -> DigestPost:
@@ -397,12 +432,12 @@ def _mark(
     token: str,
     claimed: list[_Claimed],
     notes: list[Any],
-    results: dict[str, bool],
     names: list[str],
     summary: AlertRunSummary,
 ) -> None:
     from responsegap.store.alert_records import FirstAlert
 
+    results = summary.results
     for item in claimed:
         told = [name for name in names if results.get(name) and name not in item.sent_to]
         if not told:
@@ -431,6 +466,7 @@ def _mark(
         told = [name for name in names if results.get(name) and name not in watch.marks.sent_to]
         deps.alerts.mark_watch_sent(watch, token, told, names)
         summary.notes_sent += bool(told)
+        summary.notes_pending += not set(names) <= set(watch.marks.sent_to) | set(told)
 
 
 def _report(summary: AlertRunSummary) -> None:

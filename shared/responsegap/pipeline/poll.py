@@ -147,7 +147,7 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
         _record_failure(deps, key, now, error)
         raise
     metrics.add_metric(name=POSTS_INGESTED, unit=MetricUnit.Count, value=saved.new)
-    _ask_for_alerts(deps, brand, key)
+    _ask_for_alerts(deps, brand, key, saved.new + saved.updated)
     logger.info(
         "poll stored",
         fetched=len(result.posts),
@@ -160,7 +160,7 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
     return PollOutcome("ok", saved.new, saved.updated, saved.duplicates, advanced)
 
 
-def _ask_for_alerts(deps: PollDeps, brand: Any, key: str) -> None:
+def _ask_for_alerts(deps: PollDeps, brand: Any, key: str, changed: int) -> None:
     """After the posts are stored: the brand's alert step decides whether anything is overdue.
 
     Never fails the poll: a lost trigger only delays alerts to the next poll of the brand.
@@ -169,7 +169,7 @@ def _ask_for_alerts(deps: PollDeps, brand: Any, key: str) -> None:
     if deps.alert_trigger is None or alerts is None or not alerts.targets:
         return
     try:
-        deps.alert_trigger.poll_stored(brand.brand_id, key, int(deps.clock()))
+        deps.alert_trigger.poll_stored(brand.brand_id, key, int(deps.clock()), changed)
     except Exception as error:
         logger.warning(
             "could not ask for an alert run; the next poll asks again", error_type=type(error).__name__

@@ -100,6 +100,9 @@ class FirstAlert:
 class RunState:
     last_run_started_at: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    # The earliest moment a post of the brand can become due without a new post being
+    # stored (0: unknown, check). Until then a poll that stored nothing needs no run.
+    next_check_at: int = 0
 
 
 def watch_sk(profile_key: str, created_at: int, post_id: str) -> str:
@@ -117,6 +120,13 @@ def _marks(item: dict[str, Any]) -> Marks:
         sent_to=frozenset(item["alert_sent"]["SS"]) if "alert_sent" in item else frozenset(),
         alerted_at=int(item["alerted_at"]["N"]) if "alerted_at" in item else None,
     )
+
+
+def _run_state(item: dict[str, Any]) -> RunState:
+    failures = {k: int(v["N"]) for k, v in item.get("failures", {"M": {}})["M"].items()}
+    started = int(item["last_run_started_at"]["N"]) if "last_run_started_at" in item else 0
+    next_check = int(item["next_check_at"]["N"]) if "next_check_at" in item else 0
+    return RunState(started, failures, next_check)
 
 
 def _is_conditional(error: ClientError) -> bool:
@@ -379,28 +389,51 @@ class AlertStore:
 
     # ------------------------------------------------------------------ run state
     def run_state(self, brand_id: str) -> RunState:
-        item = self.posts._get(alerts_pk(brand_id), "STATE")
-        if item is None:
-            return RunState()
-        failures = {k: int(v["N"]) for k, v in item.get("failures", {"M": {}})["M"].items()}
-        started = int(item["last_run_started_at"]["N"]) if "last_run_started_at" in item else 0
-        return RunState(started, failures)
+        return _run_state(self.posts._get(alerts_pk(brand_id), "STATE") or {})
 
-    def start_run(self, brand_id: str, now: int) -> None:
-        self.posts._write(
+    def start_run(self, brand_id: str, now: int, covers_after: int | None = None) -> RunState | None:
+        """Record that a run of the brand starts ``now``; returns the state before it.
+
+        With ``covers_after``, only if no run started after that moment (a run that did has
+        already seen what the asking poll stored): None then, and nothing is written.
+        """
+        values: dict[str, Any] = {":now": {"N": str(now)}}
+        request: dict[str, Any] = {}
+        if covers_after is not None:
+            request["ConditionExpression"] = (
+                "attribute_not_exists(last_run_started_at) OR last_run_started_at <= :after"
+            )
+            values[":after"] = {"N": str(covers_after)}
+        try:
+            response = self.posts._write(
+                "update_item",
+                Key={"pk": {"S": alerts_pk(brand_id)}, "sk": {"S": "STATE"}},
+                UpdateExpression="SET last_run_started_at = :now",
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+                **request,
+            )
+        except ClientError as error:
+            if _is_conditional(error):
+                return None
+            raise
+        return _run_state(response.get("Attributes") or {})
+
+    def finish_run(
+        self, brand_id: str, started_at: int, next_check_at: int, failures: dict[str, int]
+    ) -> None:
+        """Consecutive failed deliveries per target (0 after a success), and when a run is next
+        needed; left alone when a later run has started since (its view is newer)."""
+        self.posts._conditional(
             "update_item",
             Key={"pk": {"S": alerts_pk(brand_id)}, "sk": {"S": "STATE"}},
-            UpdateExpression="SET last_run_started_at = :now",
-            ExpressionAttributeValues={":now": {"N": str(now)}},
-        )
-
-    def record_target(self, brand_id: str, failures: dict[str, int]) -> None:
-        """Consecutive failed deliveries per target (0 after a success)."""
-        self.posts._write(
-            "update_item",
-            Key={"pk": {"S": alerts_pk(brand_id)}, "sk": {"S": "STATE"}},
-            UpdateExpression="SET failures = :f",
-            ExpressionAttributeValues={":f": {"M": {k: {"N": str(v)} for k, v in sorted(failures.items())}}},
+            UpdateExpression="SET failures = :f, next_check_at = :n",
+            ConditionExpression="attribute_not_exists(last_run_started_at) OR last_run_started_at <= :s",
+            ExpressionAttributeValues={
+                ":f": {"M": {k: {"N": str(v)} for k, v in sorted(failures.items())}},
+                ":n": {"N": str(next_check_at)},
+                ":s": {"N": str(started_at)},
+            },
         )
 
     # ------------------------------------------------------------------ history

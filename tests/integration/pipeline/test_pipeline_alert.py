@@ -516,9 +516,9 @@ def test_poll_asks_for_alerts_and_the_handler_runs_one_brand_once_per_batch(
     runs: list[str] = []
     real_run = pipeline.run_brand_alerts
 
-    def counted(brand: Brand, deps: Any, now: int, *, token: str) -> Any:
+    def counted(brand: Brand, deps: Any, now: int, *, token: str, state: Any = None) -> Any:
         runs.append(token)
-        return real_run(brand, deps, now, token=token)
+        return real_run(brand, deps, now, token=token, state=state)
 
     monkeypatch.setattr(pipeline, "run_brand_alerts", counted)
     result = module.lambda_handler(sqs_event(messages, arn), FakeContext())
