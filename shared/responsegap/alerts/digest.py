@@ -33,7 +33,7 @@ def safe_url(url: str | None) -> str | None:
     """A post link fit for a message: http(s) with a host, no credentials, no whitespace or
     control characters, and the characters chat markup uses (``<>|()[]"'`` and spaces)
     percent-encoded. Anything else is dropped rather than linked."""
-    if not url or len(url) > 2000 or any(ord(c) < 0x21 or 0x7F <= ord(c) <= 0x9F for c in url):
+    if not url or len(url) > 2000 or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
         return None
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:

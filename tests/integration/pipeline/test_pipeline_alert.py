@@ -13,7 +13,7 @@ import pytest
 
 from infra.local.webhook_receiver import WebhookReceiver, webhook_receiver
 from responsegap.domain.alerts import AlertTarget, BrandAlerts, ProfileAlertRules, parse_quiet
-from responsegap.domain.model import Brand, Post
+from responsegap.domain.model import Brand, ConfigError, Post
 from tests.integration.pipeline.conftest import (
     NOW,
     REGION,
@@ -530,3 +530,95 @@ def test_poll_asks_for_alerts_and_the_handler_runs_one_brand_once_per_batch(
     assert module.lambda_handler(sqs_event(messages, arn), FakeContext()) == {"batchItemFailures": []}
     assert len(runs) == 1
     assert counts(alerting) == {"slack": 1, "teams": 1, "webhook": 1, "sns": 1}
+
+
+# ------------------------------------------------------------------------------ the command
+
+
+def test_alerts_test_sends_a_sample_digest_to_every_target_and_marks_nothing(
+    alerting: Alerting, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from responsegap.commands import alerts as command
+
+    args = argparse.Namespace(action="test", brand="acme", target=None, stack=None, region=None)
+    deliverer = alerting.deps().deliverer
+    assert command.run(args, store=alerting.store, deliverer=deliverer) == 0
+    out = capsys.readouterr().out
+    assert out.count("delivered after 1 attempt(s)") == 4
+    assert counts(alerting) == {"slack": 1, "teams": 1, "webhook": 1, "sns": 1}
+    (email,) = alerting.published()
+    assert (
+        email["subject"].startswith("responsegap acme: TEST: ")
+        and email["attributes"]["kind"]["Value"] == "sample"
+    )
+    assert alerting.receiver.delivered("webhook")[0].json["sample"] is True
+    assert alerting.history() == []
+    # One target only; and a target that is down makes the command fail.
+    alerting.receiver.fail("/teams/", 500)
+    args.target = "teams"
+    assert command.run(args, store=alerting.store, deliverer=deliverer) == 1
+    assert "teams (teams): NOT delivered after 3 attempt(s): HTTP 500" in capsys.readouterr().out
+    args.target = "pager"
+    with pytest.raises(ConfigError, match="no alert target named 'pager'"):
+        command.run(args, store=alerting.store, deliverer=deliverer)
+
+
+def test_alerts_history_prints_the_alerted_posts(
+    alerting: Alerting, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from responsegap.commands import alerts as command
+
+    alerting.store_posts(customer_post(1, NOW))
+    alerting.polled(NOW + HOUR + 60)
+    alerting.run(NOW + HOUR + 61)
+    args = argparse.Namespace(action="history", brand="acme", stack=None, region=None)
+    assert command.run(args, store=alerting.store) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    row = json.loads(line)
+    assert (row["brand"], row["profile"], row["post_id"], row["waited_seconds"]) == (
+        "acme",
+        KEY,
+        "c1",
+        HOUR + 61,
+    )
+    assert row["out_of_hours"] is True and row["answered_after_alert"] is False
+    assert row["alerted_at"] == "2026-01-01T01:01:01Z" and row["minutes_overdue_to_alert"] == 1.0
+
+
+def test_a_poll_that_stored_nothing_runs_nothing_until_a_post_can_be_due(
+    alerting: Alerting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from responsegap.pipeline.alert import AlertTrigger
+    from tests.integration.pipeline.conftest import sqs_event
+
+    sqs = alerting.stack.sqs
+    queue = sqs.create_queue(QueueName="alerts2.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    monkeypatch.setenv("ALERT_TOPIC_ARN", alerting.topic_arn)
+    monkeypatch.setenv("ALLOW_LOCAL_ENDPOINTS", "true")
+    module = alerting.stack.load("alert")
+    trigger = AlertTrigger(sqs, queue)
+    alerting.store_posts(customer_post(1, NOW))
+
+    def deliver_job(at: int, changed: int) -> None:
+        alerting.polled(at)
+        trigger.poll_stored("acme", KEY, at, changed)
+        module.DEPS.clock = lambda: at
+        messages = alerting.stack.receive_all(queue)
+        assert module.lambda_handler(sqs_event(messages, arn), FakeContext()) == {"batchItemFailures": []}
+        alerting.stack.delete(queue, messages)
+
+    from responsegap.store.alert_records import AlertStore
+
+    deliver_job(NOW + 60, 1)  # stored the post: a run, which finds it due at NOW + 1 h
+    assert AlertStore(alerting.store).run_state("acme").next_check_at == NOW + HOUR
+    started = AlertStore(alerting.store).run_state("acme").last_run_started_at
+    deliver_job(NOW + 1800, 0)  # nothing stored, nothing due yet: no run
+    assert AlertStore(alerting.store).run_state("acme").last_run_started_at == started
+    deliver_job(NOW + HOUR + 60, 0)  # nothing stored, but the post is due now
+    assert counts(alerting) == {"slack": 1, "teams": 1, "webhook": 1, "sns": 1}
+    assert AlertStore(alerting.store).run_state("acme").next_check_at == 2**31 - 1
