@@ -408,6 +408,9 @@ def _simulate(
         if options.recheck_hours and since_start and since_start % (options.recheck_hours * 3600) < step:
             functions.run_scheduled("RecheckFunction", moment)
             tally.failed_records += functions.drain("PollFunction").failed
+            alerted = functions.drain("AlertFunction")  # posts a recheck found may be overdue
+            tally.alert_runs += alerted.records
+            tally.failed_records += alerted.failed
         if moment == as_of:
             _settle(functions, clock)
         if moment == as_of:

@@ -147,7 +147,7 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
         _record_failure(deps, key, now, error)
         raise
     metrics.add_metric(name=POSTS_INGESTED, unit=MetricUnit.Count, value=saved.new)
-    _ask_for_alerts(deps, brand, key, saved.new + saved.updated)
+    ask_for_alerts(deps, brand, key, saved.new + saved.updated)
     logger.info(
         "poll stored",
         fetched=len(result.posts),
@@ -160,7 +160,7 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
     return PollOutcome("ok", saved.new, saved.updated, saved.duplicates, advanced)
 
 
-def _ask_for_alerts(deps: PollDeps, brand: Any, key: str, changed: int) -> None:
+def ask_for_alerts(deps: PollDeps, brand: Any, key: str, changed: int) -> None:
     """After the posts are stored: the brand's alert step decides whether anything is overdue.
 
     Never fails the poll: a lost trigger only delays alerts to the next poll of the brand.

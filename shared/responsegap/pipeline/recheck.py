@@ -30,7 +30,7 @@ from responsegap.pipeline.observability import (
     metrics,
     tracer,
 )
-from responsegap.pipeline.poll import PollDeps
+from responsegap.pipeline.poll import PollDeps, ask_for_alerts
 from responsegap.pipeline.ports import StorePort
 from responsegap.pipeline.queues import Outgoing, QueueSender
 
@@ -117,8 +117,10 @@ def recheck_profile(job: ProfileJob, deps: PollDeps, now: int) -> RecheckSummary
         requested, new_posts = _ask_platform(deps, profile, key, open_posts, now)
         if new_posts:
             opened = open_post_ids(new_posts, brand, now, window)
-            deps.store.save_posts(key, new_posts, open_post_ids=opened)
+            saved = deps.store.save_posts(key, new_posts, open_post_ids=opened)
             found = len(new_posts)
+            # Posts found in threads only now may be overdue already: the alert step looks.
+            ask_for_alerts(deps, brand, key, saved.new + saved.updated)
             for post in new_posts:
                 known[post.key] = post
             answered += _close_answered(deps, key, brand, known, open_posts, now)
