@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from responsegap.pipeline.events import ProfileJob, ReportJob, ScheduledRun
+from responsegap.pipeline.events import AlertJob, ProfileJob, ReportJob, ScheduledRun
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,3 +157,5 @@ def test_sample_events_parse() -> None:
         ProfileJob.from_json(record["body"])
     for record in json.loads((events / "sqs-report.json").read_text(encoding="utf-8"))["Records"]:
         ReportJob.from_json(record["body"])
+    for record in json.loads((events / "sqs-alert.json").read_text(encoding="utf-8"))["Records"]:
+        assert AlertJob.from_json(record["body"]).changed_posts == 2
