@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from typing import Any
@@ -44,13 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, *, store: Any = None, deliverer: Any = None) -> int:
     """``store`` / ``deliverer`` are for tests; by default they come from the settings."""
     if getattr(args, "stack", None):
-        import boto3
+        from responsegap.stack import use_stack
 
-        from responsegap.stack import stack_environment
-
-        cloudformation = boto3.client("cloudformation", region_name=args.region)
-        for variable, value in stack_environment(cloudformation, args.stack).items():
-            os.environ.setdefault(variable, value)
+        use_stack(args.stack, args.region)
     settings = Settings.from_env()
     if store is None:
         from responsegap.store.dynamo import PostStore
