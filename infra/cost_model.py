@@ -49,6 +49,12 @@ PRICES: dict[str, Price] = {
         "per GB-second, arm64",
         "aws.amazon.com/lambda/pricing (artillery lib/platform/aws-lambda/prices.js: arm64 1333340e-10)",
     ),
+    "sqs_fifo_request": Price(
+        0.50 / 1e6,
+        "per request (64 KB chunk), FIFO queue",
+        "aws.amazon.com/sqs/pricing (list price)",
+        False,
+    ),
     "sqs_request": Price(
         0.40 / 1e6,
         "per request (64 KB chunk), standard queue",
@@ -154,12 +160,23 @@ class Usage:
     sqs_batch: float = 10  # template poll event source BatchSize: 10 messages per invocation
     profiles_per_brand: float = 3  # assumption
     log_kb_per_invocation: float = 2.0  # Powertools JSON logs: START/END/REPORT + ~3 structured lines
-    metrics_count: float = 7  # pipeline/observability.py metric names, namespace responsegap, no dimensions
-    alarms: float = 6  # assumption: the template's alarms (DLQs, errors)
+    metrics_count: float = 14  # pipeline/observability.py metric names, namespace responsegap, no dimensions
+    alarms: float = 11  # the template's: 3 DLQs, 6 function errors, failing polls, failing alert target
     report_email_kb: float = (
         300  # measured: rendered email of a 20k-post week was 4.9 MB; typical brand ~300 KB
     )
     tracing: bool = True  # template Globals Tracing: Active -> one X-Ray trace per invocation
+    # --- overdue-post alerts (docs/alerts.md): one FIFO job per successful poll of a brand with
+    # alert targets; counted from the alert step's code paths (tests/bench/alert_latency.py):
+    #   job dropped (poll stored nothing, nothing due yet): GetItem STATE (strongly consistent)
+    #   run: GetItem + UpdateItem STATE, Query open_posts per profile, Query watches, UpdateItem
+    #        STATE at the end, and while something is due GetItem poll state + Query posts
+    alerting_fraction: float = 1.0  # assumption: share of profiles whose brand has alert targets
+    alert_run_fraction: float = 0.4  # assumption: jobs that run (the demo's week: ~1/3 of jobs)
+    alert_reads_per_run: float = 2 + 3 * 0.5 + 1  # GetItem x2 (1 RRU each), Queries (0.5), open items
+    alert_writes_per_run: float = 2.5  # start + finish of the run; claims and marks of alerted posts
+    alert_gb_seconds_per_job: float = 0.5 * 0.05  # estimate: 512 MB x 50 ms (runs ~0.1 s, drops ~0.02 s)
+    alert_batch: float = 3  # estimate: jobs per invocation (FIFO, one brand's polls of a round together)
 
 
 def monthly(profiles: int, u: Usage) -> dict[str, tuple[float, str]]:
@@ -174,7 +191,12 @@ def monthly(profiles: int, u: Usage) -> dict[str, tuple[float, str]]:
     report_dispatch_runs = DAYS_PER_MONTH * 24
 
     poll_invocations = (polls + rechecks) / u.sqs_batch
-    invocations = poll_invocations + dispatch_runs + recheck_runs + report_dispatch_runs + reports
+    alert_jobs = polls * u.alerting_fraction
+    alert_runs = alert_jobs * u.alert_run_fraction
+    alert_invocations = alert_jobs / u.alert_batch
+    invocations = (
+        poll_invocations + dispatch_runs + recheck_runs + report_dispatch_runs + reports + alert_invocations
+    )
     gb_s = (
         polls * u.poll_gb_seconds  # BatchProcessor handles a batch's messages one after another
         + rechecks * u.recheck_gb_seconds
@@ -182,6 +204,7 @@ def monthly(profiles: int, u: Usage) -> dict[str, tuple[float, str]]:
         + recheck_runs * u.dispatch_gb_seconds
         + report_dispatch_runs * 0.5 * 0.3
         + reports * u.report_gb_seconds_per_brand
+        + alert_jobs * u.alert_gb_seconds_per_job
     )
     # SQS: send (batched 10) + Lambda's receive (batches of 10) + delete (batched) per message, and
     # the event source mapping's empty long-polls: ~5 pollers x 3 receives/min per queue, two queues.
@@ -196,6 +219,7 @@ def monthly(profiles: int, u: Usage) -> dict[str, tuple[float, str]]:
         + polls * u.dispatch_writes_per_due
         + rechecks * u.recheck_writes_per_profile
         + reports  # weekly snapshot
+        + alert_runs * u.alert_writes_per_run
     )
     item_rru = 0.5 * u.item_kb / 4  # eventually consistent, Query reads are summed then rounded
     rru = (
@@ -203,6 +227,8 @@ def monthly(profiles: int, u: Usage) -> dict[str, tuple[float, str]]:
         + dispatch_runs * max(0.5, profiles * u.dispatch_reads_per_profile)
         + rechecks * u.recheck_reads_per_profile
         + reports * u.profiles_per_brand * (u.posts_per_profile_day * 7 * item_rru + 1)
+        + alert_jobs * 1  # the STATE GetItem every job makes
+        + alert_runs * u.alert_reads_per_run
     )
     stored_gb = new_posts / DAYS_PER_MONTH * u.retention_days * u.item_kb * (1 + u.open_fraction * 0.3) / 1e6
     log_gb = invocations * u.log_kb_per_invocation / 1e6
@@ -217,6 +243,12 @@ def monthly(profiles: int, u: Usage) -> dict[str, tuple[float, str]]:
         "Lambda requests": (invocations * p["lambda_request"].value, f"{invocations:,.0f} invocations"),
         "Lambda compute (arm64)": (gb_s * p["lambda_gb_s_arm"].value, f"{gb_s:,.0f} GB-s"),
         "SQS": (sqs_requests * p["sqs_request"].value, f"{sqs_requests:,.0f} requests"),
+        # Send one by one (a poll sends its own job), receive and delete in batches, idle long-polls.
+        "SQS FIFO (alert jobs)": (
+            (alert_jobs * (1 + 2 / u.alert_batch) + 5 * 3 * 60 * 24 * DAYS_PER_MONTH)
+            * p["sqs_fifo_request"].value,
+            f"{alert_jobs:,.0f} jobs, {alert_runs:,.0f} runs",
+        ),
         "DynamoDB writes": (wru * p["ddb_wru"].value, f"{wru / 1e6:,.1f} M WRU"),
         "DynamoDB reads": (rru * p["ddb_rru"].value, f"{rru / 1e6:,.1f} M RRU"),
         "DynamoDB storage + PITR": (
@@ -381,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     unconfirmed = {k for k, v in PRICES.items() if not v.confirmed}
     flag = {
         "DynamoDB storage + PITR": "ddb_storage_gb" in unconfirmed,
+        "SQS FIFO (alert jobs)": "sqs_fifo_request" in unconfirmed,
         "S3 (report archive)": "s3_gb" in unconfirmed,
         "CloudWatch metrics + alarms": "alarm" in unconfirmed,
         "X-Ray traces": "xray_trace" in unconfirmed,

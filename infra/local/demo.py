@@ -13,6 +13,10 @@ What runs:
    Monday 07:00 the weekly report is composed and emailed through SES.
 5. The email is read back from the embedded SES and written to ``out/``; the figures are
    compared with ``responsegap analyze`` on the same file and week.
+6. Overdue-post alerts: after each round's polls the alert queue is delivered to ``alert``;
+   a loopback webhook receiver (started and stopped here) plays the brands' Slack, Teams and
+   generic webhooks, and the SNS email digests are read back from the embedded AWS.
+   ``out/alerts.jsonl`` lists every alerted post; ``out/alerts/`` keeps one payload of each kind.
 
 Ctrl-C stops it cleanly: both servers are shut down and their ports released.
 """
@@ -26,6 +30,7 @@ import email.policy
 import io
 import json
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -39,6 +44,7 @@ from infra.local.clock import WEEK, SimClock, iso_week, iso_z, last_full_week, w
 from infra.local.embedded_aws import EmbeddedAws, embedded_aws
 from infra.local.handlers import Functions
 from infra.local.platform_server import PlatformServer, ServerConfig, World, build_world, platform_server
+from infra.local.webhook_receiver import WebhookReceiver, webhook_receiver
 from responsegap.commands.analyze import duration  # the demo's table is analyze's table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,6 +61,28 @@ BRANDS: tuple[tuple[str, str], ...] = (
 # More brands for `--more`: another on each platform (about a third more polls).
 MORE_BRANDS: tuple[tuple[str, str], ...] = (("Ask_WellsFargo", "x"), ("AlaskaAir", "mastodon"))
 QUICK_BRANDS: tuple[tuple[str, str], ...] = (("Uber_Support", "x"), ("SpotifyCares", "mastodon"))
+# Alerting per brand: (chat target kind, profile alert rules). One of each chat kind; one brand
+# with a separate out-of-hours threshold, one with a quiet period at night.
+ALERT_SETUP: dict[str, tuple[str, dict[str, Any]]] = {
+    "Uber_Support": ("slack", {"out_of_hours_threshold_seconds": 2 * 3600}),
+    "AmericanAir": ("teams", {"quiet": {"daily": "01:00-06:00"}}),
+    "SpotifyCares": ("webhook", {}),
+    "Ask_WellsFargo": ("slack", {}),
+    "AlaskaAir": ("webhook", {}),
+}
+URGENT_TERMS = ("lawsuit", "unsafe", "scam", "fraud", "stolen", "police")
+ALERT_EMAIL = "on-call@responsegap.local"
+# The fields of out/alerts.jsonl, in this order (issue 16).
+ALERT_FIELDS = (
+    "brand",
+    "profile",
+    "post_id",
+    "url",
+    "waited_seconds",
+    "out_of_hours",
+    "alerted_at",
+    "answered_after_alert",
+)
 # Figures of a brand row that must agree between the demo's email and `responsegap analyze`.
 IDENTITY_KEYS = ("brand", "name", "profiles", "platform", "profile", "timezone", "period", "completeness")
 
@@ -86,6 +114,7 @@ class Tally:
     expired: int = 0
     rate_limited: int = 0
     failed_records: int = 0
+    alert_runs: int = 0
 
 
 @dataclass
@@ -101,6 +130,7 @@ class DemoResult:
     differences: list[tuple[str, str, Any, Any]] = field(default_factory=list)
     emails: int = 0
     seconds: float = 0.0
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def figures_match(self) -> bool:
@@ -145,11 +175,18 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
 
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(platform_server(world, clock, config))
+        receiver = stack.enter_context(webhook_receiver())
         aws = stack.enter_context(
             embedded_aws(
                 sender=SENDER,
                 # A quiet local run: warnings and errors only, written to out/pipeline.log.
-                parameters={"LogLevel": "WARNING", "LeaderEmails": ""},
+                # Alert jobs are not held back: the simulated round is over when they are read.
+                parameters={
+                    "LogLevel": "WARNING",
+                    "LeaderEmails": "",
+                    "AlertEmail": ALERT_EMAIL,
+                    "AlertDelaySeconds": "0",
+                },
                 extra_env={
                     "PLATFORM_ENDPOINTS": json.dumps(server.endpoints),
                     "ALLOW_LOCAL_ENDPOINTS": "true",
@@ -160,14 +197,16 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
         echo(f"  embedded AWS   {aws.endpoint}  (table, {queues} queues, bucket, SES)")
         echo(f"  X API v2       {server.endpoints['x']}")
         echo(f"  Mastodon       {server.endpoints['mastodon']}")
+        echo(f"  chat webhooks  {receiver.url('')}  (Slack, Teams and JSON receiver, loopback)")
         log = stack.enter_context((out / "pipeline.log").open("w", encoding="utf-8"))
-        _register(aws, world, brands, tokens, config, options.poll_minutes * 60)
+        _register(aws, world, brands, tokens, config, options.poll_minutes * 60, receiver)
         functions = Functions(aws, clock, log_stream=log)
         tally = _observe(functions)
         rounds = _simulate(functions, server, clock, week_start, as_of, options, tally, echo)
         emails = aws.sent_emails()
         requests_served = server.stats.requests
         echo(f"  {len(emails)} report emails sent through SES")
+        alerts = _alerts(aws, receiver, [h for h, _ in brands], out, echo)
         files, demo_figures = _write_reports(emails, out, [h for h, _ in brands], week)
     # Both servers are stopped here. analyze runs after them on purpose: its embedded
     # DynamoDB is moto's in-process mock, which resets moto's state.
@@ -203,7 +242,9 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
                     "failed_records": tally.failed_records,
                     "platform_requests": requests_served,
                     "emails": len(emails),
+                    "alert_runs": tally.alert_runs,
                 },
+                "alerts": alerts,
             },
             indent=2,
             default=str,
@@ -223,6 +264,7 @@ def run(options: DemoOptions, echo: Callable[[str], None] = print) -> DemoResult
         differences=differences,
         emails=len(emails),
         seconds=time.monotonic() - began,
+        alerts=alerts,
     )
 
 
@@ -233,8 +275,14 @@ def _register(
     tokens: dict[str, str],
     config: ServerConfig,
     interval: int,
+    receiver: WebhookReceiver,
 ) -> None:
-    """Brands and profiles in the table, through the store's own API; tokens as SecureStrings."""
+    """Brands and profiles in the table, through the store's own API; tokens as SecureStrings.
+
+    Each brand alerts to the stack's SNS topic (email) and to one chat webhook on the local
+    receiver, whose URL is a SecureString under ``{CREDENTIALS_PATH}alerts/`` as in a deploy.
+    """
+    from responsegap.domain.alerts import AlertTarget, BrandAlerts, ProfileAlertRules, parse_quiet
     from responsegap.domain.model import Brand, Profile
     from responsegap.store.dynamo import PostStore
 
@@ -253,6 +301,26 @@ def _register(
             timezone="UTC",
             poll_interval_seconds=interval,
         )
+        kind, rules = ALERT_SETUP.get(handle, ("webhook", {}))
+        url_parameter = f"{path}alerts/{handle.lower()}/{kind}"
+        aws.put_secure_parameter(url_parameter, receiver.url(f"{kind}/{handle.lower()}"))
+        quiet = rules.get("quiet")
+        alerts = BrandAlerts(
+            targets=(
+                AlertTarget("on-call-email", "sns"),
+                AlertTarget(f"on-call-{kind}", kind, url_parameter),
+            ),
+            urgent_terms=URGENT_TERMS,
+            profiles=(
+                (
+                    profile.key,
+                    ProfileAlertRules(
+                        out_of_hours_threshold_seconds=rules.get("out_of_hours_threshold_seconds"),
+                        quiet=parse_quiet(quiet) if quiet else None,
+                    ),
+                ),
+            ),
+        )
         brand = Brand(
             brand_id=handle,
             name=handle.replace("_", " "),
@@ -261,6 +329,7 @@ def _register(
             recipients=(f"care-lead@{handle.lower().replace('_', '-')}.example",),
             report_weekday=0,
             report_hour=7,
+            alerts=alerts,
         )
         store.put_brand(brand)
         secret = (
@@ -331,10 +400,17 @@ def _simulate(
             # SQS counts real ones): wait for it, so the retry lands in this round as it
             # would in production, instead of hours of simulated time later.
             _settle(functions, clock, patience=5.0)
+        # After the round's polls: the alert jobs they sent (one FIFO group per brand).
+        alerted = functions.drain("AlertFunction")
+        tally.alert_runs += alerted.records
+        tally.failed_records += alerted.failed
         since_start = moment - start
         if options.recheck_hours and since_start and since_start % (options.recheck_hours * 3600) < step:
             functions.run_scheduled("RecheckFunction", moment)
             tally.failed_records += functions.drain("PollFunction").failed
+            alerted = functions.drain("AlertFunction")  # posts a recheck found may be overdue
+            tally.alert_runs += alerted.records
+            tally.failed_records += alerted.failed
         if moment == as_of:
             _settle(functions, clock)
         if moment == as_of:
@@ -373,6 +449,89 @@ def _settle(functions: Functions, clock: SimClock, patience: float = 15.0) -> No
             return
         time.sleep(0.5)
         clock.advance(1)
+
+
+# ------------------------------------------------------------------------------ alerts
+
+
+def _alerts(
+    aws: EmbeddedAws, receiver: WebhookReceiver, brands: Sequence[str], out: Path, echo: Callable[[str], None]
+) -> dict[str, Any]:
+    """Every alerted post to out/alerts.jsonl; one payload of each target kind to out/alerts/."""
+    from responsegap.store.alert_records import AlertStore
+    from responsegap.store.dynamo import PostStore
+
+    alerts = AlertStore(PostStore(aws.environment["TABLE_NAME"], aws.client("dynamodb")))
+    rows = [row for brand in brands for row in alerts.history(brand)]
+    rows.sort(key=lambda r: (int(r["alerted_at"]), r["brand_id"], r["post_id"]))
+    with (out / "alerts.jsonl").open("w", encoding="utf-8") as handle:
+        for row in rows:
+            record = {
+                "brand": row["brand_id"],
+                "profile": row["profile_key"],
+                "post_id": row["post_id"],
+                "url": row.get("url"),
+                "waited_seconds": int(row["alerted_at"]) - int(row["created_at"]),
+                "out_of_hours": bool(row["out_of_hours"]),
+                "alerted_at": iso_z(int(row["alerted_at"])),
+                "answered_after_alert": bool(row["answered_after_alert"]),
+            }
+            handle.write(json.dumps({k: record[k] for k in ALERT_FIELDS}) + "\n")
+    # Time from becoming due (overdue, or posted when urgent) to the alert; alerts a quiet
+    # period held back are counted apart.
+    prompt = [(int(r["alerted_at"]) - int(r["due_at"])) / 60 for r in rows if not r.get("held")]
+    emails = aws.published("AlertTopic")
+    subscriptions = aws.subscriptions("AlertTopic")
+    folder = out / "alerts"
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds: dict[str, int] = {}
+    for received in receiver.delivered():
+        kinds[received.kind] = kinds.get(received.kind, 0) + 1
+        sample = folder / f"{received.kind}.json"
+        if not sample.exists():
+            sample.write_text(
+                json.dumps(received.json, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+    if emails:
+        first = emails[0]
+        (folder / "email.txt").write_text(
+            f"Subject: {first.get('subject')}\n\n{first.get('email', first.get('default', ''))}\n",
+            encoding="utf-8",
+        )
+    summary = {
+        "alerted_posts": len(rows),
+        "urgent": sum(1 for r in rows if r.get("urgent_term")),
+        "held_by_quiet_period": sum(1 for r in rows if r.get("held")),
+        "out_of_hours": sum(1 for r in rows if r.get("out_of_hours")),
+        "answered_after_alert": sum(1 for r in rows if r.get("answered_after_alert")),
+        "median_minutes_overdue_to_alert": round(statistics.median(prompt), 1) if prompt else None,
+        "p95_minutes_overdue_to_alert": round(_p95(prompt), 1) if prompt else None,
+        "webhook_digests": kinds,
+        "sns_email_digests": len(emails),
+        "sns_subscriptions": [f"{s['Protocol']}:{s['Endpoint']}" for s in subscriptions],
+    }
+    echo(
+        f"  {len(rows)} overdue-post alerts sent ({summary['out_of_hours']} out of hours, "
+        f"{summary['urgent']} urgent, "
+        f"{summary['held_by_quiet_period']} held by a quiet period); "
+        f"{summary['answered_after_alert']} answered after the alert"
+    )
+    echo(
+        f"  median {summary['median_minutes_overdue_to_alert']} min from overdue to alert "
+        f"(p95 {summary['p95_minutes_overdue_to_alert']}; poll interval + 1 min is the goal)"
+    )
+    echo(
+        "  webhook receiver got "
+        + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+        + f" digests; {len(emails)} SNS email digests read back from the embedded AWS"
+    )
+    return summary
+
+
+def _p95(values: Sequence[float]) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
 # ------------------------------------------------------------------------------ reports
@@ -616,6 +775,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{t.answered} answers matched by recheck, {t.rate_limited} polls rate-limited (retried), "
         f"{result.emails} emails; {result.seconds:.1f} s"
     )
+    a = result.alerts
+    if a:
+        print(
+            f"  {a['alerted_posts']} alerts sent, median {a['median_minutes_overdue_to_alert']} min "
+            f"from overdue to alert (p95 {a['p95_minutes_overdue_to_alert']}; poll interval "
+            f"{options.poll_minutes} min); alerts: {options.out}/alerts.jsonl, {options.out}/alerts/"
+        )
     print(f"\n  Report files: {', '.join(str(p) for p in result.files.values())}")
     print(
         f"  Every brand's email: {options.out}/<brand>/report.eml; pipeline log: {options.out}/pipeline.log"

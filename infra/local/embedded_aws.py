@@ -98,6 +98,32 @@ class EmbeddedAws:
         ses = data.get("ses", {})
         return list(ses.get("RawMessage", [])) + list(ses.get("Message", []))
 
+    def published(self, logical: str) -> list[dict[str, Any]]:
+        """What was published to the topic ``logical``, as each protocol's subscriber gets it.
+
+        moto keeps every ``Publish`` of a topic (``Topic.sent_notifications``, shown under
+        /moto-api/data.json): message id, message, subject, attributes. A
+        ``MessageStructure=json`` message is a JSON object per protocol (``email``, ``sms``,
+        ``default``), as SNS delivers it.
+        """
+        arn = self.physical[logical]
+        data = requests.get(f"{self.endpoint}/moto-api/data.json", timeout=10).json()
+        out = []
+        for topic in data.get("sns", {}).get("Topic", []):
+            if topic.get("arn") != arn:
+                continue
+            for message_id, message, subject, attributes, _group in topic.get("sent_notifications", []):
+                try:
+                    parts = json.loads(message)
+                except ValueError:
+                    parts = {"default": message}
+                out.append({"message_id": message_id, "subject": subject, "attributes": attributes, **parts})
+        return out
+
+    def subscriptions(self, logical: str) -> list[dict[str, Any]]:
+        response = self.client("sns").list_subscriptions_by_topic(TopicArn=self.physical[logical])
+        return list(response.get("Subscriptions", []))
+
 
 def free_port() -> int:
     """A free loopback port. The server binds port 0 itself; this is for callers that need one first."""
@@ -213,6 +239,7 @@ def _provision(aws: EmbeddedAws, template_path: Path, sender: str) -> None:
             Name=param, Value=str(_resolve(aws, props.get("Value", ""))), Type=props.get("Type", "String")
         )
         aws.physical[name] = param
+    _create_topics(aws, resources)
     identities = aws.resource_of_type("AWS::SES::EmailIdentity")
     for name in identities:
         identity = str(_resolve(aws, resources[name].get("Properties", {}).get("EmailIdentity", sender)))
@@ -220,6 +247,25 @@ def _provision(aws: EmbeddedAws, template_path: Path, sender: str) -> None:
         _verify(aws, identity)
         aws.physical[name] = identity
     _verify(aws, sender)
+
+
+def _create_topics(aws: EmbeddedAws, resources: dict[str, Any]) -> None:
+    """SNS topics, and the subscriptions whose endpoint resolves to something (a parameter left
+    empty is a condition that is false in a real deploy)."""
+    sns = aws.client("sns")
+    for name in aws.resource_of_type("AWS::SNS::Topic"):
+        props = resources[name].get("Properties", {})
+        topic = str(_resolve(aws, props.get("TopicName", f"{STACK}-{name}")))
+        arn = sns.create_topic(Name=topic)["TopicArn"]
+        aws.physical[name] = arn
+        aws.arns[name] = arn
+    for name in aws.resource_of_type("AWS::SNS::Subscription"):
+        props = resources[name].get("Properties", {})
+        endpoint = str(_resolve(aws, props.get("Endpoint", "")) or "")
+        if endpoint:
+            sns.subscribe(
+                TopicArn=str(_resolve(aws, props["TopicArn"])), Protocol=props["Protocol"], Endpoint=endpoint
+            )
 
 
 def _verify(aws: EmbeddedAws, identity: str) -> None:
@@ -370,6 +416,8 @@ def _get_att(aws: EmbeddedAws, logical: str, attribute: str) -> str:
         return aws.physical.get(logical, "").rsplit("/", 1)[-1]
     if attribute == "QueueUrl":
         return aws.physical.get(logical, "")
+    if attribute == "TopicName":
+        return aws.physical.get(logical, "").rsplit(":", 1)[-1]
     return str(aws.physical.get(logical, f"{STACK}-{logical}"))
 
 

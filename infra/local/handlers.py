@@ -45,6 +45,7 @@ FOLDERS = {
     "RecheckFunction": "recheck",
     "ReportDispatchFunction": "report_dispatch",
     "ReportFunction": "report",
+    "AlertFunction": "alert",
 }
 
 

@@ -16,6 +16,13 @@ from typing import Any
 import yaml
 
 from responsegap.config import check_base_url
+from responsegap.domain.alerts import (
+    URL_KINDS,
+    AlertTarget,
+    BrandAlerts,
+    ProfileAlertRules,
+    parse_quiet,
+)
 from responsegap.domain.model import (
     PLATFORMS,
     Brand,
@@ -39,6 +46,7 @@ BRAND_FIELDS = {
     "automation_apps",
     "report",
     "profiles",
+    "alerts",
 }
 PROFILE_FIELDS = {
     "platform",
@@ -51,8 +59,13 @@ PROFILE_FIELDS = {
     "credentials",
     "poll_interval_seconds",
     "enabled",
+    "alerts",
 }
 REPORT_FIELDS = {"weekday", "hour"}
+BRAND_ALERT_FIELDS = {"targets", "urgent_terms", "urgent_during_quiet"}
+TARGET_FIELDS = {"name", "type", "url_parameter"}
+PROFILE_ALERT_FIELDS = {"threshold_seconds", "out_of_hours_threshold_seconds", "quiet"}
+MAX_URGENT_TERMS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +180,7 @@ def _brand(raw: Any, where: str, credentials_path: str, allow_local: bool, warni
         _profile(p, f"{where}.profiles[{i}]", brand_id, timezone, credentials_path, allow_local, warnings)
         for i, p in enumerate(profiles_raw)
     )
+    alerts = _brand_alerts(fields.get("alerts"), profiles_raw, profiles, where, credentials_path, warnings)
     try:
         return Brand(
             brand_id=brand_id,
@@ -178,9 +192,90 @@ def _brand(raw: Any, where: str, credentials_path: str, allow_local: bool, warni
             automation_apps=_strings(fields, "automation_apps", where),
             report_weekday=weekday,
             report_hour=hour,
+            alerts=alerts,
         )
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
+
+
+def _brand_alerts(
+    raw: Any,
+    profiles_raw: list[Any],
+    profiles: tuple[Profile, ...],
+    where: str,
+    credentials_path: str,
+    warnings: list[str],
+) -> BrandAlerts | None:
+    """The brand's ``alerts:`` block and its profiles' ``alerts:`` rules (docs/alerts.md)."""
+    rules: list[tuple[str, ProfileAlertRules]] = []
+    for index, (profile_raw, profile) in enumerate(zip(profiles_raw, profiles, strict=True)):
+        if isinstance(profile_raw, Mapping) and profile_raw.get("alerts") is not None:
+            at = f"{where}.profiles[{index}] ({profile.platform}:{profile.handle}).alerts"
+            rules.append((profile.key, _profile_alerts(profile_raw["alerts"], at)))
+    if raw is None:
+        if rules:
+            warnings.append(f"{where}: profiles have alert rules but the brand has no alerts.targets")
+            return BrandAlerts(profiles=tuple(rules))
+        return None
+    at = f"{where}.alerts"
+    fields = _mapping(raw, at, BRAND_ALERT_FIELDS)
+    targets_raw = fields.get("targets") or []
+    if not isinstance(targets_raw, list):
+        raise ConfigError(f"{at}.targets must be a list")
+    if not targets_raw:
+        warnings.append(f"{at}: no targets; overdue posts are not alerted")
+    targets = tuple(
+        _alert_target(t, f"{at}.targets[{i}]", credentials_path) for i, t in enumerate(targets_raw)
+    )
+    terms = _strings(fields, "urgent_terms", at)
+    if len(terms) > MAX_URGENT_TERMS or any(len(t) > 100 for t in terms):
+        raise ConfigError(f"{at}.urgent_terms: at most {MAX_URGENT_TERMS} terms of at most 100 characters")
+    during_quiet = fields.get("urgent_during_quiet", True)
+    if not isinstance(during_quiet, bool):
+        raise ConfigError(f"{at}.urgent_during_quiet must be true or false")
+    try:
+        return BrandAlerts(
+            targets=targets, urgent_terms=terms, urgent_during_quiet=during_quiet, profiles=tuple(rules)
+        )
+    except ConfigError as error:
+        raise ConfigError(f"{at}: {error}") from None
+
+
+def _alert_target(raw: Any, where: str, credentials_path: str) -> AlertTarget:
+    fields = _mapping(raw, where, TARGET_FIELDS)
+    kind = _text(fields, "type", where).lower()
+    name = _text(fields, "name", where, default=kind)
+    parameter = ""
+    if kind in URL_KINDS:
+        parameter = _text(fields, "url_parameter", where)
+        prefix = f"{credentials_path}alerts/"
+        if not parameter.startswith(prefix) or ".." in parameter:
+            raise ConfigError(
+                f"{where}.url_parameter: {parameter!r} must be an SSM SecureString under {prefix!r} "
+                "(the only path the alert function may read); it holds the webhook URL, never the file"
+            )
+    elif "url_parameter" in fields:
+        raise ConfigError(f"{where}: a {kind!r} target takes no url_parameter")
+    try:
+        return AlertTarget(name=name, kind=kind, url_parameter=parameter)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def _profile_alerts(raw: Any, where: str) -> ProfileAlertRules:
+    fields = _mapping(raw, where, PROFILE_ALERT_FIELDS)
+    values: dict[str, int | None] = {}
+    for name in ("threshold_seconds", "out_of_hours_threshold_seconds"):
+        value = fields.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 60):
+            raise ConfigError(f"{where}.{name} must be a whole number of seconds, at least 60, not {value!r}")
+        values[name] = value
+    quiet = parse_quiet(fields["quiet"], f"{where}.quiet") if fields.get("quiet") is not None else None
+    return ProfileAlertRules(
+        threshold_seconds=values["threshold_seconds"],
+        out_of_hours_threshold_seconds=values["out_of_hours_threshold_seconds"],
+        quiet=quiet,
+    )
 
 
 def _report_time(raw: Any, where: str) -> tuple[int, int]:

@@ -32,6 +32,9 @@ class Settings:
     platform_endpoints: Mapping[str, str] = field(default_factory=dict)
     allow_local_endpoints: bool = False
     dispatch_interval_seconds: int = 300
+    alert_queue_url: str = ""
+    alert_topic_arn: str = ""
+    alert_claim_seconds: int = 300
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,6 +62,10 @@ class Settings:
             platform_endpoints=endpoints,
             allow_local_endpoints=allow_local,
             dispatch_interval_seconds=_dispatch_interval(env),
+            alert_queue_url=env.get("ALERT_QUEUE_URL", "").strip(),
+            alert_topic_arn=env.get("ALERT_TOPIC_ARN", "").strip(),
+            # Longer than the alert function's timeout: a live run's claim never lapses.
+            alert_claim_seconds=_int(env, "ALERT_CLAIM_SECONDS", 300, low=30, high=3600),
         )
         if not settings.credentials_path.startswith("/") or not settings.credentials_path.endswith("/"):
             raise ConfigError("CREDENTIALS_PATH must start and end with '/', like /responsegap/")

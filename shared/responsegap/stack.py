@@ -17,6 +17,8 @@ OUTPUT_VARIABLES = {
     "ReportQueueUrl": "REPORT_QUEUE_URL",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
     "SenderEmail": "SENDER_EMAIL",
+    "AlertTopicArn": "ALERT_TOPIC_ARN",
+    "AlertQueueUrl": "ALERT_QUEUE_URL",
 }
 
 
@@ -33,3 +35,15 @@ def stack_environment(cloudformation: Any, stack: str) -> dict[str, str]:
     if "TABLE_NAME" not in found:
         raise ConfigError(f"stack {stack!r} has no TableName output; is it a responsegap stack?")
     return found
+
+
+def use_stack(stack: str, region: str | None = None) -> None:
+    """Put the stack's outputs into the environment (variables already set win), for a command
+    about to read ``Settings.from_env()`` against a deployed stack."""
+    import os
+
+    import boto3
+
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    for variable, value in stack_environment(cloudformation, stack).items():
+        os.environ.setdefault(variable, value)

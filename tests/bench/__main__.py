@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "cold_start": [],
     "connector_requests": [],
     "fanout": [],
+    "alert_latency": [],
 }
 QUICK: dict[str, list[str]] = {
     "engine_throughput": ["--posts", "50000"],
@@ -32,6 +33,7 @@ QUICK: dict[str, list[str]] = {
     "cold_start": ["--runs", "3"],
     "connector_requests": [],
     "fanout": ["--quick"],
+    "alert_latency": ["--posts", "150"],
 }
 
 

@@ -73,6 +73,8 @@ LAMBDA_ENV = {
     "ARCHIVE_BUCKET": "responsegap-archive",
     "SENDER_EMAIL": "reports@example.com",
     "LEADER_EMAILS": "lead@example.com",
+    "ALERT_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/alerts.fifo",
+    "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:responsegap-alerts",
 }
 
 _TIMER = """

@@ -58,6 +58,44 @@ def test_quick_demo_runs_and_says_the_figures_match(quick_demo: DemoRun) -> None
         assert summary["demo"][brand]["answered"] > 0
 
 
+def test_the_demo_alerts_overdue_posts_to_the_webhook_receiver_and_sns_email(quick_demo: DemoRun) -> None:
+    assert quick_demo.returncode == 0, quick_demo.stdout[-3000:] + quick_demo.stderr[-3000:]
+    lines = (quick_demo.out / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert rows, "the simulated week has posts that go overdue"
+    fields = [
+        "brand",
+        "profile",
+        "post_id",
+        "url",
+        "waited_seconds",
+        "out_of_hours",
+        "alerted_at",
+        "answered_after_alert",
+    ]
+    assert all(list(row) == fields for row in rows)
+    assert len({(r["brand"], r["post_id"]) for r in rows}) == len(rows)  # each post alerted once
+    assert any(r["out_of_hours"] for r in rows)  # overdue at night
+    summary = json.loads((quick_demo.out / "demo.json").read_text(encoding="utf-8"))
+    alerts = summary["alerts"]
+    assert alerts["alerted_posts"] == len(rows)
+    # Each digest reached the loopback webhooks (Slack and JSON kinds in --quick) and SNS email.
+    assert alerts["webhook_digests"].get("slack", 0) > 0 and alerts["webhook_digests"].get("webhook", 0) > 0
+    assert alerts["sns_email_digests"] > 0 and alerts["sns_subscriptions"] == [
+        "email:on-call@responsegap.local"
+    ]
+    # Simulated time: the median stays within one poll interval (180 min in --quick) plus a minute.
+    assert 0 <= alerts["median_minutes_overdue_to_alert"] <= 181
+    assert f"{len(rows)} overdue-post alerts sent" in quick_demo.stdout
+    assert "from overdue to alert" in quick_demo.stdout
+    email = (quick_demo.out / "alerts" / "email.txt").read_text(encoding="utf-8")
+    assert email.startswith("Subject: responsegap ") and "Waiting past the alert threshold" in email
+    slack = json.loads((quick_demo.out / "alerts" / "slack.json").read_text(encoding="utf-8"))
+    assert all(b.get("text", {}).get("verbatim", True) for b in slack["blocks"] if b["type"] == "section")
+    document = json.loads((quick_demo.out / "alerts" / "webhook.json").read_text(encoding="utf-8"))
+    assert document["type"] == "responsegap.alert_digest" and document["overdue"]
+
+
 def test_the_four_files_exist_and_parse(quick_demo: DemoRun) -> None:
     out = quick_demo.out
     for name in ("report.html", "report.eml", "report.csv", "report.json"):

@@ -182,6 +182,16 @@ def test_embedded_aws_is_provisioned_from_the_template_and_released(tmp_path: Pa
         assert int(redrive["maxReceiveCount"]) == expected["RedrivePolicy"]["maxReceiveCount"]
         assert poll["Attributes"]["VisibilityTimeout"] == str(expected["VisibilityTimeout"])
         aws.client("s3").head_bucket(Bucket=env["ARCHIVE_BUCKET"])
+        # Alerts: the FIFO queue with the template's delay, and the SNS topic, with no
+        # subscription while AlertEmail is empty (the condition a real deploy evaluates).
+        alert_queue = aws.client("sqs").get_queue_attributes(
+            QueueUrl=env["ALERT_QUEUE_URL"], AttributeNames=["All"]
+        )["Attributes"]
+        assert alert_queue["FifoQueue"] == "true" and alert_queue["DelaySeconds"] == "20"
+        assert env["ALERT_TOPIC_ARN"] == aws.physical["AlertTopic"] and env["ALERT_TOPIC_ARN"].startswith(
+            "arn:aws:sns:"
+        )
+        assert aws.subscriptions("AlertTopic") == [] and aws.published("AlertTopic") == []
         aws.put_secure_parameter("/responsegap/x/demo", {"bearer_token": "t"})
         parameter = aws.client("ssm").get_parameter(Name="/responsegap/x/demo", WithDecryption=True)[
             "Parameter"

@@ -86,6 +86,7 @@ def test_every_function_has_its_own_generated_role(translated: dict[str, Any]) -
         "RecheckFunction",
         "ReportDispatchFunction",
         "ReportFunction",
+        "AlertFunction",
     }
 
 
@@ -116,7 +117,8 @@ def test_each_function_gets_only_what_it_uses(translated: dict[str, Any]) -> Non
     # Platform credentials: only the poll function; email and archive: only the report function.
     for name, role in roles.items():
         actions = allowed_actions(role)
-        assert ("ssm:GetParameter" in actions) == (name == "PollFunction"), name
+        assert ("ssm:GetParameter" in actions) == (name in ("PollFunction", "AlertFunction")), name
+        assert ("sns:Publish" in actions) == (name == "AlertFunction"), name
         assert ("ses:SendRawEmail" in actions) == (name == "ReportFunction"), name
         assert ("s3:PutObject" in actions) == (name == "ReportFunction"), name
     # Queues: each sender can reach only its own queue.
@@ -125,12 +127,17 @@ def test_each_function_gets_only_what_it_uses(translated: dict[str, Any]) -> Non
     assert "ReportQueue" in resource_text(roles["ReportDispatchFunction"], "sqs:SendMessage*")
     assert "PollQueue" in resource_text(roles["PollFunction"], "sqs:ReceiveMessage")
     assert "ReportQueue" in resource_text(roles["ReportFunction"], "sqs:ReceiveMessage")
+    assert "AlertQueue" in resource_text(roles["PollFunction"], "sqs:SendMessage*")
+    assert "AlertQueue" in resource_text(roles["AlertFunction"], "sqs:ReceiveMessage")
+    assert "AlertTopic" in resource_text(roles["AlertFunction"], "sns:Publish")
 
 
 def test_scoped_resources(translated: dict[str, Any]) -> None:
     roles = function_roles(translated)
     poll = roles["PollFunction"]
     assert "parameter${CredentialsPath}*" in resource_text(poll, "ssm:GetParameter")
+    # The alert function reads webhook URLs under alerts/ only, not the platform credentials.
+    assert "parameter${CredentialsPath}alerts/*" in resource_text(roles["AlertFunction"], "ssm:GetParameter")
     (kms,) = [s for s in statements(poll) if "kms:Decrypt" in as_list(s["Action"])]
     assert "kms:ViaService" in kms["Condition"]["StringEquals"]
     report = roles["ReportFunction"]
@@ -149,6 +156,6 @@ def test_queue_triggers_report_partial_failures(translated: dict[str, Any]) -> N
         for r in translated["Resources"].values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
     ]
-    assert len(mappings) == 2
+    assert len(mappings) == 3
     for mapping in mappings:
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

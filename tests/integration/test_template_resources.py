@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from responsegap.pipeline.events import ProfileJob, ReportJob, ScheduledRun
+from responsegap.pipeline.events import AlertJob, ProfileJob, ReportJob, ScheduledRun
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def test_every_queue_has_a_dead_letter_queue_with_an_alarm(template: dict[str, A
         if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
     }
     sources = {name: q for name, q in queues.items() if "RedrivePolicy" in q["Properties"]}
-    assert set(sources) == {"PollQueue", "ReportQueue"}
+    assert set(sources) == {"PollQueue", "ReportQueue", "AlertQueue"}
     for queue in sources.values():
         dlq = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert dlq in watched
@@ -120,10 +120,33 @@ def test_dashboard_body_is_infra_dashboard_json(template: dict[str, Any]) -> Non
         for m in w["properties"]["metrics"]
     }
     assert {"PostsIngested", "RepliesMatched", "PollsFailed", "RateLimited", "UnansweredOverSla"} <= metrics
+    # Alerts: sent, answered after an alert, time from overdue to alert, failing targets.
+    assert {"AlertsSent", "AnsweredAfterAlert", "OverdueToAlertSeconds", "AlertTargetsFailing"} <= metrics
     # Every ${...} in the body is a resource or pseudo parameter of the template.
     names = set(template["Resources"]) | {"AWS::Region"}
     for reference in re.findall(r"\$\{([^}]+)\}", on_disk):
         assert reference.split(".")[0] in names, reference
+
+
+def test_alerts_have_a_topic_a_fifo_queue_grouped_by_brand_and_a_failing_target_alarm(
+    template: dict[str, Any],
+) -> None:
+    resources = template["Resources"]
+    queue = resources["AlertQueue"]["Properties"]
+    assert queue["FifoQueue"] is True and queue["DelaySeconds"] == {"Ref": "AlertDelaySeconds"}
+    assert resources["AlertDeadLetterQueue"]["Properties"]["FifoQueue"] is True
+    subscription = resources["AlertTopicEmailSubscription"]
+    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlertEmail"}
+    assert resources["AlertTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    alarm = resources["AlertTargetFailingAlarm"]["Properties"]
+    assert alarm["MetricName"] == "AlertTargetsFailing" and alarm["Namespace"] == "responsegap"
+    poll = resources["PollFunction"]["Properties"]["Environment"]["Variables"]
+    assert poll["ALERT_QUEUE_URL"] == {"Ref": "AlertQueue"}
+    alert = resources["AlertFunction"]["Properties"]
+    # A claim must outlive the run that holds it.
+    assert int(alert["Environment"]["Variables"]["ALERT_CLAIM_SECONDS"]) > alert["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * alert["Timeout"]
 
 
 def test_sample_events_parse() -> None:
@@ -134,3 +157,5 @@ def test_sample_events_parse() -> None:
         ProfileJob.from_json(record["body"])
     for record in json.loads((events / "sqs-report.json").read_text(encoding="utf-8"))["Records"]:
         ReportJob.from_json(record["body"])
+    for record in json.loads((events / "sqs-alert.json").read_text(encoding="utf-8"))["Records"]:
+        assert AlertJob.from_json(record["body"]).changed_posts == 2

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from responsegap.domain.alerts import BrandAlerts
 
 PLATFORMS: tuple[str, ...] = (
     "x",
@@ -217,6 +221,7 @@ class Brand:
     ``bot_accounts`` are ``platform:handle`` of brand accounts that only ever post
     automatically: their posts are brand posts, and always automated.
     ``automation_apps`` adds to the built-in list of posting apps known to be automatic.
+    ``alerts`` (optional): where overdue posts are alerted and the rules per profile.
     """
 
     brand_id: str
@@ -228,6 +233,7 @@ class Brand:
     automation_apps: tuple[str, ...] = ()
     report_weekday: int = 0
     report_hour: int = 7
+    alerts: BrandAlerts | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", self.brand_id):

@@ -159,3 +159,31 @@ class ReportJob:
             raise BadMessage(str(error)) from error
         brand_id = _str(data, "brand_id", required=kind == "brand")
         return cls(week=week, as_of=_int(data, "as_of"), kind=kind, brand_id=brand_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertJob:
+    """One message on the alert queue: a poll of ``profile_key`` stored what it found at ``sent_at``.
+
+    The alert function runs the brand's alert step for it, unless a run of that brand started
+    after ``sent_at`` (that run already saw what the poll stored), or the poll stored nothing
+    and no post of the brand can have become due since the last run.
+    """
+
+    brand_id: str
+    profile_key: str = ""
+    sent_at: int = 0
+    changed_posts: int = -1  # posts the poll stored or updated; -1: not known (always run)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, body: str | Mapping[str, Any]) -> AlertJob:
+        data = _load(body)
+        return cls(
+            brand_id=_str(data, "brand_id"),
+            profile_key=_str(data, "profile_key", required=False),
+            sent_at=_int(data, "sent_at"),
+            changed_posts=_int(data, "changed_posts", -1),
+        )

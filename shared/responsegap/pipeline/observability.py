@@ -104,6 +104,12 @@ PROFILES_DISPATCHED = "ProfilesDispatched"
 REPORTS_SENT = "ReportsSent"
 REPORT_JOBS_QUEUED = "ReportJobsQueued"
 RECHECKS_DISPATCHED = "RechecksDispatched"
+# Overdue-post alerts (docs/alerts.md).
+ALERTS_SENT = "AlertsSent"
+ANSWERED_AFTER_ALERT = "AnsweredAfterAlert"
+OVERDUE_TO_ALERT_SECONDS = "OverdueToAlertSeconds"
+ALERT_DELIVERIES_FAILED = "AlertDeliveriesFailed"
+ALERT_TARGETS_FAILING = "AlertTargetsFailing"
 
 __all__ = [
     "ACCOUNTS_UNAVAILABLE",

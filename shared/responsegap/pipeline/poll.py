@@ -66,6 +66,7 @@ class PollDeps:
     recheck_request_cap: int = DEFAULT_RECHECK_REQUEST_CAP
     clock: Callable[[], float] = field(default=time.time)
     accounts: BrandAccountCache | None = None
+    alert_trigger: Any = None  # pipeline.alert.AlertTrigger, when the stack has an alert queue
 
     def brand_accounts(self) -> list[BrandAccount]:
         """Every brand's accounts (cached per container; see BrandAccountCache)."""
@@ -82,6 +83,11 @@ class PollDeps:
         from responsegap.connectors.credentials import CredentialStore
 
         credentials = CredentialStore(settings.credentials_path, max_age=300)
+        alert_trigger = None
+        if settings.alert_queue_url:
+            from responsegap.pipeline.alert import AlertTrigger
+
+            alert_trigger = AlertTrigger(sqs or boto3.client("sqs"), settings.alert_queue_url)
         return cls(
             store=make_store(settings, dynamodb),
             poll_queue=QueueSender(
@@ -89,6 +95,7 @@ class PollDeps:
             ),
             connector_for=connector_factory(settings, credentials),
             reply_window_seconds=settings.reply_window_hours * 3600,
+            alert_trigger=alert_trigger,
         )
 
 
@@ -161,6 +168,7 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
         _record_failure(deps, key, now, error)
         raise
     metrics.add_metric(name=POSTS_INGESTED, unit=MetricUnit.Count, value=saved.new)
+    ask_for_alerts(deps, brand, key, saved.new + saved.updated)
     logger.info(
         "poll stored",
         fetched=len(result.posts),
@@ -171,6 +179,22 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
         cursor_advanced=advanced,
     )
     return PollOutcome("ok", saved.new, saved.updated, saved.duplicates, advanced)
+
+
+def ask_for_alerts(deps: PollDeps, brand: Any, key: str, changed: int) -> None:
+    """After the posts are stored: the brand's alert step decides whether anything is overdue.
+
+    Never fails the poll: a lost trigger only delays alerts to the next poll of the brand.
+    """
+    alerts = getattr(brand, "alerts", None)
+    if deps.alert_trigger is None or alerts is None or not alerts.targets:
+        return
+    try:
+        deps.alert_trigger.poll_stored(brand.brand_id, key, int(deps.clock()), changed)
+    except Exception as error:
+        logger.warning(
+            "could not ask for an alert run; the next poll asks again", error_type=type(error).__name__
+        )
 
 
 def defer(

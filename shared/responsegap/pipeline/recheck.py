@@ -30,7 +30,7 @@ from responsegap.pipeline.observability import (
     metrics,
     tracer,
 )
-from responsegap.pipeline.poll import PollDeps
+from responsegap.pipeline.poll import PollDeps, ask_for_alerts
 from responsegap.pipeline.ports import StorePort
 from responsegap.pipeline.queues import Outgoing, QueueSender
 
@@ -117,8 +117,10 @@ def recheck_profile(job: ProfileJob, deps: PollDeps, now: int) -> RecheckSummary
         requested, new_posts = _ask_platform(deps, profile, key, open_posts, now)
         if new_posts:
             opened = open_post_ids(new_posts, brand, now, window, deps.brand_accounts())
-            deps.store.save_posts(key, new_posts, open_post_ids=opened)
+            saved = deps.store.save_posts(key, new_posts, open_post_ids=opened)
             found = len(new_posts)
+            # Posts found in threads only now may be overdue already: the alert step looks.
+            ask_for_alerts(deps, brand, key, saved.new + saved.updated)
             for post in new_posts:
                 known[post.key] = post
             answered += _close_answered(deps, key, brand, known, open_posts, now)
@@ -151,7 +153,10 @@ def _close_answered(
     closed = 0
     for outcome in outcomes:
         post_id = outcome.post.post_id
-        if outcome.answered and outcome.brand_id == brand.brand_id and post_id in open_posts:
+        # Only a person's answer closes a post: after an auto-acknowledgement the customer is
+        # still waiting, and its overdue alert must still go out (METRICS "Overdue posts").
+        answered = outcome.first_human_response is not None
+        if answered and outcome.brand_id == brand.brand_id and post_id in open_posts:
             deps.store.close_open(key, open_posts.pop(post_id), "answered")
             closed += 1
     return closed

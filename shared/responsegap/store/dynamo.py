@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import boto3
 from botocore.exceptions import ClientError
 
+from responsegap.domain.alerts import alerts_from_json, alerts_to_json
 from responsegap.domain.model import Brand, BrandAccount, BusinessHours, Post, Profile
 from responsegap.store.items import (
     POST_PROJECTION,
@@ -747,6 +748,7 @@ def _brand_json(brand: Brand) -> dict[str, Any]:
         "automation_apps": list(brand.automation_apps),
         "report_weekday": brand.report_weekday,
         "report_hour": brand.report_hour,
+        **({"alerts": alerts_to_json(brand.alerts)} if brand.alerts is not None else {}),
     }
 
 
@@ -761,6 +763,7 @@ def _brand_from_json(data: dict[str, Any], profiles: tuple[Profile, ...]) -> Bra
         automation_apps=tuple(data["automation_apps"]),
         report_weekday=data["report_weekday"],
         report_hour=data["report_hour"],
+        alerts=alerts_from_json(data["alerts"]) if data.get("alerts") else None,
     )
 
 

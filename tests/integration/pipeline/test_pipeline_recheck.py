@@ -83,3 +83,28 @@ def test_recheck_respects_a_stored_rate_limit(stack: Stack) -> None:
     }
     assert connector.reply_requests == []
     assert [p.post_id for p in store.open_posts(KEY)] == ["c1"]
+
+
+def test_an_automated_reply_leaves_the_post_open_until_a_person_answers(stack: Stack) -> None:
+    """Overdue means no HUMAN response: an auto-acknowledgement must not close the open marker
+    (the alert step finds overdue posts through it)."""
+    from dataclasses import replace
+
+    store = stack.store()
+    store.put_brand(make_brand())
+    waiting = customer_post(1, NOW - 2 * HOUR)
+    ack = replace(
+        brand_reply(1, waiting, NOW - 2 * HOUR + 5), text="Thanks! We reply in 48h.", application="AutoReply"
+    )
+    store.save_posts(KEY, [waiting, ack], open_post_ids=["c1"])
+    stack.load("recheck").lambda_handler(scheduler_event("recheck", NOW), FakeContext())
+    messages = stack.receive_all(stack.poll_queue_url)
+    app = stack.load("poll")
+    app.DEPS.connector_for = FakeConnector([])
+    app.DEPS.clock = lambda: NOW
+    app.lambda_handler(sqs_event(messages, stack.poll_queue_arn), FakeContext())
+    assert [p.post_id for p in store.open_posts(KEY)] == ["c1"]
+    # A person answers: the next recheck closes it.
+    store.save_posts(KEY, [brand_reply(2, waiting, NOW - HOUR)])
+    app.lambda_handler(sqs_event(messages, stack.poll_queue_arn), FakeContext())
+    assert list(store.open_posts(KEY)) == []
