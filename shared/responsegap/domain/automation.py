@@ -37,9 +37,47 @@ KNOWN_AUTOMATION_APPS = frozenset(
 _SIGNATURE = re.compile(r"(?:\^\s?[A-Z]{1,4}\b|(?:^|\s)[-–—~]\s?[A-Z][a-z]{1,20}(?:\s[A-Z]\.?)?\s*$)")
 # Applied to lower-cased text. Mentions, links and signatures are tried before the catch-all
 # runs of punctuation, which must not swallow the '@', '^' or '-' that starts them.
-_NOISE = re.compile(
-    r"@\w+|https?://\S+|\^\s?[a-z]{1,4}\b|[-–—~]\s?[a-z]{1,20}\s*$|[^\w@^\-–—~]+|[\d_]+|[@^\-–—~]"
+_NOISE = re.compile(r"@\w+|\^\s?[a-z]{1,4}\b|[-–—~]\s?[a-z]{1,20}\s*$|[^\w@^\-–—~]+|[\d_]+|[@^\-–—~]")
+
+
+# Texts that acknowledge or defer without a person having read the post: auto-acknowledgements,
+# out-of-hours notices and "awaiting your response" reminders (read from the twcs samples:
+# GWRHelp's overnight notice, idea_cares' 24-hour reminder). Matched on the lower-cased text.
+ACKNOWLEDGEMENT_PHRASES = (
+    "we have received your message",
+    "we've received your message",
+    "outside our opening hours",
+    "outside of our opening hours",
+    "our team is offline",
+    "our team is away",
+    "one of the team will respond to you first thing",
+    "will respond to you first thing in the morning",
+    "we're awaiting for your response",
+    "we are awaiting your response",
+    "this is an automated",
+    "auto-reply",
 )
+_HASHTAG = re.compile(r"#(\w+)")
+_WORD = re.compile(r"[a-z]{4,}")
+
+
+def acknowledgement_phrase(text: str) -> str | None:
+    lowered = text.lower().replace("’", "'")
+    for phrase in ACKNOWLEDGEMENT_PHRASES:
+        if phrase in lowered:
+            return phrase
+    return None
+
+
+def hashtags(text: str) -> frozenset[str]:
+    return frozenset(tag.lower() for tag in _HASHTAG.findall(text))
+
+
+def ignores_customer(reply_text: str, parent_text: str) -> bool:
+    """True when the reply shares no word of four letters or more with the customer's post."""
+    reply_words = set(_WORD.findall(_HASHTAG.sub(" ", re.sub(r"@\w+|https?://\S+", " ", reply_text.lower()))))
+    parent_words = set(_WORD.findall(re.sub(r"@\w+|https?://\S+", " ", parent_text.lower())))
+    return not (reply_words & parent_words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +99,11 @@ HUMAN = Verdict(False)
 
 
 def body_fingerprint(text: str) -> str:
-    """The body with mentions, links, numbers, signatures and punctuation taken out."""
+    """The body with mentions, numbers, signatures and punctuation taken out.
+
+    Links stay in: a help-form macro carries the form for one kind of complaint, and a
+    shortened link is new for every post, so only texts sent verbatim by rule share one.
+    """
     return " ".join(_NOISE.sub(" ", text.lower()).split())
 
 
@@ -89,6 +131,7 @@ def classify(
     seconds_after_parent: int | None,
     template_customers: int,
     policy: AutomationPolicy,
+    campaign_tag: str | None = None,
 ) -> Verdict:
     reasons: list[str] = []
     decisive = False
@@ -99,10 +142,15 @@ def classify(
     if is_bot_account:
         reasons.append("posted by a configured bot account")
         decisive = True
+    phrase = acknowledgement_phrase(text)
+    if phrase:
+        reasons.append(f"an acknowledgement or out-of-hours notice ({phrase!r})")
+        decisive = True
+    if campaign_tag:
+        reasons.append(f"campaign reply #{campaign_tag} that ignores what the customer wrote")
+        decisive = True
     circumstantial = 0
-    if template_customers >= policy.template_min_customers:
-        reasons.append(f"same text sent to {template_customers} different customers")
-        circumstantial += 1
+    reused = template_customers >= policy.template_min_customers
     if (
         seconds_after_parent is not None
         # Cleaning never lengthens the text, so a reply slower than this upper bound cannot
@@ -114,6 +162,12 @@ def classify(
             f"replied {seconds_after_parent} s after the post, faster than a person can read and type"
         )
         circumstantial += 1
+    if reused:
+        # Reuse alone is a macro an agent may have picked (METRICS.md): it counts only with
+        # a second sign.
+        if circumstantial or decisive:
+            reasons.append(f"same text sent to {template_customers} different customers")
+            circumstantial += 1
     if not reasons:
         return HUMAN
     signature = human_signature(text)
@@ -127,6 +181,12 @@ def classify(
 
 def reason_category(reason: str) -> str | None:
     """A short, countable name for a reason (the reasons themselves carry numbers)."""
+    if "acknowledgement" in reason:
+        return "acknowledgement or out-of-hours notice"
+    if "campaign reply" in reason:
+        return "campaign reply"
+    if "corrected by the brand" in reason:
+        return "corrected by the brand"
     if "automation app" in reason:
         return "automation app"
     if "bot account" in reason:

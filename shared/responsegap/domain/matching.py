@@ -19,10 +19,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from responsegap.domain.automation import HUMAN, AutomationPolicy, Verdict, body_fingerprint, classify
+from responsegap.domain.automation import (
+    HUMAN,
+    AutomationPolicy,
+    Verdict,
+    acknowledgement_phrase,
+    body_fingerprint,
+    classify,
+    hashtags,
+    ignores_customer,
+)
 from responsegap.domain.model import Brand, BrandAccount, Post
 
 OPENER = "opener"
+_LINK = re.compile(r"https?://\S+")
 FOLLOWUP = "followup"
 _MAX_THREAD_DEPTH = 10_000
 
@@ -433,8 +443,10 @@ class _Classifier:
         self.policies = policies
         self.bots = bots
         self.fingerprints: dict[str, str] = {}  # body -> fingerprint
+        self.tag_customers: dict[tuple[str, str], set[str]] = {}
+        self.tag_lines: dict[tuple[str, str], set[str]] = {}  # the distinct lines, links dropped
         self.template_customers = self._count_templates(replies)
-        self.cache: dict[tuple[str, str, str | None, bool, int | None], Verdict] = {}
+        self.cache: dict[tuple[str, str, str | None, bool, int | None, str | None], Verdict] = {}
 
     def _count_templates(self, replies: list[_Reply]) -> dict[tuple[str, str], int]:
         """(brand_id, fingerprint) -> how many different customers got that body."""
@@ -447,6 +459,12 @@ class _Classifier:
             if fingerprint is None:
                 fingerprint = fingerprints[body] = body_fingerprint(body)
             customer = parent.author_id if parent is not None else reply.in_reply_to_author_id
+            if "#" in body:
+                # Campaign hashtags: how many different customers got a reply carrying each.
+                line = body_fingerprint(_LINK.sub("", body))
+                for tag in hashtags(body):
+                    self.tag_customers.setdefault((brand_id, tag), set()).add(customer)  # type: ignore[arg-type]
+                    self.tag_lines.setdefault((brand_id, tag), set()).add(line)
             seen = customers.get((brand_id, fingerprint))
             if seen is None:
                 customers[(brand_id, fingerprint)] = {customer}  # type: ignore[arg-type]
@@ -461,13 +479,44 @@ class _Classifier:
             return self._classify(reply, seconds, brand_id, "")
         policy = self.policies[brand_id]
         fast = seconds < policy.read_seconds + len(reply.text) / policy.typing_chars_per_second
-        key = (brand_id, body, reply.application, reply.author_handle in self.bots, seconds if fast else None)
+        campaign = self._campaign_tag(body, parent, brand_id) if "#" in body else None
+        key = (
+            brand_id,
+            body,
+            reply.application,
+            reply.author_handle in self.bots,
+            seconds if fast else None,
+            campaign,
+        )
         verdict = self.cache.get(key)
         if verdict is None:
-            verdict = self.cache[key] = self._classify(reply, seconds, brand_id, self.fingerprints[body])
+            verdict = self.cache[key] = self._classify(
+                reply, seconds, brand_id, self.fingerprints[body], campaign
+            )
         return verdict
 
-    def _classify(self, reply: Post, seconds: int, brand_id: str, fingerprint: str) -> Verdict:
+    def _campaign_tag(self, body: str, parent: Post, brand_id: str) -> str | None:
+        """A hashtag the brand put on replies to many customers, absent from this customer's
+        post, on a reply that shares none of the customer's words: a campaign line."""
+        policy = self.policies[brand_id]
+        theirs = hashtags(parent.text)
+        for tag in sorted(hashtags(body)):
+            if tag in theirs:
+                continue
+            customers = len(self.tag_customers.get((brand_id, tag), ()))
+            # A campaign is a small set of prepared lines, each sent to several customers; a
+            # brand hashtag an agent adds to written replies (#AATeam) comes with new lines.
+            if (
+                customers >= policy.template_min_customers
+                and len(self.tag_lines[(brand_id, tag)]) * 3 <= customers * 2
+                and ignores_customer(body, parent.text)
+            ):
+                return tag
+        return None
+
+    def _classify(
+        self, reply: Post, seconds: int, brand_id: str, fingerprint: str, campaign: str | None = None
+    ) -> Verdict:
         policy = self.policies[brand_id]
         reused = (
             self.template_customers.get((brand_id, fingerprint), 0)
@@ -477,9 +526,10 @@ class _Classifier:
         is_bot = reply.author_handle in self.bots
         if (
             reply.application is None
-            and reused < policy.template_min_customers
+            and campaign is None
             and not is_bot
             and seconds >= policy.read_seconds + len(reply.text) / policy.typing_chars_per_second
+            and acknowledgement_phrase(reply.text) is None
         ):
             return HUMAN  # no evidence of automation at all: what classify() would conclude
         verdict = classify(
@@ -489,6 +539,7 @@ class _Classifier:
             seconds_after_parent=seconds,
             template_customers=reused,
             policy=policy,
+            campaign_tag=campaign,
         )
         return verdict if verdict.automated else HUMAN
 
