@@ -162,12 +162,11 @@ def classify(
             f"replied {seconds_after_parent} s after the post, faster than a person can read and type"
         )
         circumstantial += 1
-    if reused:
-        # Reuse alone is a macro an agent may have picked (METRICS.md): it counts only with
-        # a second sign.
-        if circumstantial or decisive:
-            reasons.append(f"same text sent to {template_customers} different customers")
-            circumstantial += 1
+    # Reuse alone is a macro an agent may have picked (METRICS.md): it counts only with a
+    # second sign.
+    if reused and (circumstantial or decisive):
+        reasons.append(f"same text sent to {template_customers} different customers")
+        circumstantial += 1
     if not reasons:
         return HUMAN
     signature = human_signature(text)
