@@ -37,7 +37,10 @@ PRIVATE_CHANNEL = re.compile(
     r"\b(?:dm|dms|dm'?d|direct messages?|direct message|private messages?|pm|inbox"
     r"|e-?mail(?: us)?|email address|give us a (?:call|ring)|call us|phone us|ring us"
     r"|reach (?:out to )?us (?:at|on)|contact us (?:at|on|via)|send us a note"
-    r"|follow (?:and dm|us so we can dm)|via (?:dm|direct message|private message))\b",
+    r"|follow (?:and dm|us so we can dm)|via (?:dm|direct message|private message)"
+    r"|call \+?\d|click here to send|contact us here|connect with us (?:through|via|here)"
+    r"|send (?:me|us) (?:a file|the|your)|chat securely|continue (?:our|the|this) conversation"
+    r"|(?:be|get) in (?:touch|contact) with you|log (?:full )?details here)\b",
     re.IGNORECASE,
 )
 
