@@ -67,9 +67,7 @@ def ending(posts: Sequence[ExchangePost], tone: Callable[[str], str] = tone_of) 
             last_brand = index
             if not private and asks_private(post.text):
                 private = True
-    last_customer = next(
-        (i for i in range(len(posts) - 1, last_brand, -1) if not posts[i].by_brand), None
-    )
+    last_customer = next((i for i in range(len(posts) - 1, last_brand, -1) if not posts[i].by_brand), None)
     if last_customer is None:
         return "moved_private" if private else "no_reply"
     judged = tone(posts[last_customer].text)
