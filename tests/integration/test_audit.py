@@ -141,6 +141,7 @@ RUNTIME_SET = {
     "typing-extensions",
     "urllib3",
     "wrapt",
+    "vadersentiment",
 }
 
 
@@ -200,7 +201,7 @@ def test_one_real_file_and_the_logic_agree() -> None:
 
 def test_command_line_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
-    assert "19 runtime packages checked" in capsys.readouterr().out
+    assert "20 runtime packages checked" in capsys.readouterr().out
     assert main(["--check", "urllib3==1.24.1"]) == 1
     out = capsys.readouterr().out
     assert "PYSEC-2019-132" in out and "CVE-2019-11236" in out
