@@ -21,10 +21,33 @@ def spend(store: PostStore) -> SpendRecord:
     return SpendRecord(store)
 
 
+class OneRequestAtATime:
+    """The client with DynamoDB's guarantee that moto lacks: one request on an item is applied
+    whole (moto reads, checks the condition and writes without a lock, so two threads can both
+    pass one condition). Requests of the two pollers still interleave freely between calls, so
+    a reservation made of two requests (read, then write) is still caught overspending."""
+
+    def __init__(self, client: Any, lock: threading.Lock) -> None:
+        self._client = client
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._client, name)
+        if not callable(target) or name.startswith("_") or name in ("get_waiter", "meta"):
+            return target
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return target(*args, **kwargs)
+
+        return call
+
+
 def test_two_pollers_reserving_at_once_never_pass_the_limit(dynamodb: Any, table: str) -> None:
     # Two "Lambdas": each its own PostStore on the same table, racing 300 one-request
     # reservations each against 450; a start barrier makes them overlap.
-    records = [SpendRecord(PostStore(table, dynamodb)) for _ in range(2)]
+    lock = threading.Lock()
+    records = [SpendRecord(PostStore(table, OneRequestAtATime(dynamodb, lock))) for _ in range(2)]
     granted = [0, 0]
     start = threading.Barrier(2)
 
