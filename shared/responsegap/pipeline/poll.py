@@ -31,6 +31,7 @@ from responsegap.config import Settings
 from responsegap.connectors.base import AccountUnavailable, RateLimited
 from responsegap.domain.model import BrandAccount
 from responsegap.domain.periods import iso
+from responsegap.pipeline.budget_gate import reserve_poll
 from responsegap.pipeline.common import (
     BrandAccountCache,
     ConnectorFactory,
@@ -67,6 +68,7 @@ class PollDeps:
     clock: Callable[[], float] = field(default=time.time)
     accounts: BrandAccountCache | None = None
     alert_trigger: Any = None  # pipeline.alert.AlertTrigger, when the stack has an alert queue
+    spend: Any = None  # store.spend.SpendLedger: polls reserve their requests from it first
 
     def brand_accounts(self) -> list[BrandAccount]:
         """Every brand's accounts (cached per container; see BrandAccountCache)."""
@@ -96,6 +98,7 @@ class PollDeps:
             connector_for=connector_factory(settings, credentials),
             reply_window_seconds=settings.reply_window_hours * 3600,
             alert_trigger=alert_trigger,
+            spend=_spend_record(settings, dynamodb),
         )
 
 
@@ -140,6 +143,11 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
     state = deps.store.load_state(key)
     if state.retry_at and state.retry_at > now:
         return defer(job, deps, state.retry_at, now, profile.poll_interval_seconds, "platform asked to wait")
+    budget_retry_at = reserve_poll(deps.spend, profile, now)
+    if budget_retry_at is not None:
+        return defer(
+            job, deps, budget_retry_at, now, profile.poll_interval_seconds, "credential budget spent"
+        )
 
     try:
         connector = deps.connector_for(profile)
@@ -228,6 +236,15 @@ def defer(
             )
         logger.info("rate limited; profile deferred", retry_at=retry_at, slot_moved=moved)
     return PollOutcome("rate_limited", retry_at=retry_at)
+
+
+def _spend_record(settings: Settings, dynamodb: Any) -> Any:
+    import boto3
+
+    from responsegap.store.dynamo import PostStore
+    from responsegap.store.spend import SpendRecord
+
+    return SpendRecord(PostStore(settings.table_name, dynamodb or boto3.client("dynamodb")))
 
 
 def _record_failure(deps: PollDeps, key: str, now: int, error: Exception) -> None:
