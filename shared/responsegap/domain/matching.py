@@ -50,6 +50,7 @@ class Response:
     automated: bool
     reasons: tuple[str, ...] = ()
     url: str | None = None
+    text: str = ""  # the reply's own text (shared with its Post): the report groups verdicts by it
 
 
 @dataclass(slots=True)
@@ -600,4 +601,5 @@ def _response(customer_created_at: int, reply: Post, verdict: Verdict) -> Respon
         verdict.automated,
         verdict.reasons,
         reply.url,
+        reply.text,
     )

@@ -3,12 +3,18 @@ that brand, and of no other brand (real PostStore on moto)."""
 
 from __future__ import annotations
 
+import shlex
+
 from responsegap.cli import build_parser
 from responsegap.domain.model import Brand, Post, Profile, mentions_in
 from responsegap.report import compose_weekly_report
+from responsegap.report.render import render_html, render_text
 from tests.unit.report import report_sample as s
 
-CAMPAIGN = ["Our heart is beating faster over here. #TrickorTweet", "This Coke looks so good. #TrickorTweet"]
+CAMPAIGN = [
+    "Our heart is beating faster over here. #TrickorTweet",
+    "This Coke looks <b>so</b> good & sweet. #TrickorTweet",
+]
 MACRO = "Sorry to hear that. Please send us a DM with your account email so we can look."
 
 
@@ -71,3 +77,27 @@ def test_marked_texts_change_the_next_report_of_that_brand_only(store) -> None:
     _mark(store, "mark", "--brand", "acme", "--automated", "--post", "ar7")
     assert _automated(store, "acme") == (4, {"campaign reply": 3, "corrected by the brand": 1}, 8)
     assert _automated(store, "globex") == before["globex"]
+
+
+def test_the_email_lists_each_automated_text_once_with_the_command_that_corrects_it(store) -> None:
+    store.clock = lambda: s.AS_OF
+    store.put_brand(_brand("acme", "acmehelp", "100"))
+    store.save_posts("x#acmehelp", _week("acmehelp", "100", "a"))
+    report = compose_weekly_report(store, store.get_brand("acme"), s.WEEK, s.AS_OF)
+    text = render_text(report)
+    commands = [
+        line.strip() for line in text.splitlines() if line.strip().startswith("responsegap automation")
+    ]
+    assert len(commands) == 2  # two campaign lines, each once; the macro is human
+    assert text.count("- 3x ") == 2
+    html = render_html(report)
+    assert "looks &lt;b&gt;so&lt;/b&gt; good &amp; sweet" in html and "<b>so</b>" not in html
+    # Running a command as printed makes that text human in the next report.
+    argv = shlex.split(commands[0])
+    assert argv[:2] == ["responsegap", "automation"]
+    _mark(store, *argv[2:])
+    assert _automated(store, "acme") == (3, {"campaign reply": 3}, 9)
+    again = render_text(compose_weekly_report(store, store.get_brand("acme"), s.WEEK, s.AS_OF))
+    assert [
+        line.strip() for line in again.splitlines() if line.strip().startswith("responsegap automation")
+    ] == commands[1:]
