@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -29,6 +29,7 @@ from responsegap.domain.automation import (
     hashtags,
     ignores_customer,
 )
+from responsegap.domain.corrections import Corrections
 from responsegap.domain.model import Brand, BrandAccount, Post
 
 OPENER = "opener"
@@ -49,6 +50,7 @@ class Response:
     automated: bool
     reasons: tuple[str, ...] = ()
     url: str | None = None
+    text: str = ""  # the reply's own text (shared with its Post): the report groups verdicts by it
 
 
 @dataclass(slots=True)
@@ -310,12 +312,15 @@ def match(
     policy: AutomationPolicy | None = None,
     *,
     others: Iterable[BrandAccount] = (),
+    corrections: Mapping[str, Corrections] | None = None,
 ) -> list[Outcome]:
     """Every customer post of every brand, with its first response and first human response.
 
     Only brand posts created at or before ``as_of`` count as answers. Outcomes come sorted by
     (created_at, post_id, brand_id). ``others`` are the accounts of brands known but not
     judged here (a weekly report judges one brand): their posts are never customer posts.
+    ``corrections`` (brand_id -> that brand's :class:`Corrections`) overrule the evidence on
+    that brand's replies only.
     """
     policy = policy or AutomationPolicy()
     policies = {
@@ -325,7 +330,7 @@ def match(
     with _collector_paused():
         # The indexes, keys and verdicts are freed when _match returns, before the collector
         # resumes: only the outcomes and their responses are left to move to its oldest generation.
-        return _match(posts, brands, as_of, policies, others)
+        return _match(posts, brands, as_of, policies, others, corrections or {})
 
 
 def _match(
@@ -334,6 +339,7 @@ def _match(
     as_of: int,
     policies: dict[str, AutomationPolicy],
     others: Iterable[BrandAccount],
+    corrections: Mapping[str, Corrections],
 ) -> list[Outcome]:
     """:func:`match` platform by platform, then one sort of all the outcomes."""
     accounts = _Accounts(brands, others)
@@ -345,7 +351,7 @@ def _match(
         handles, ids = accounts.handles.get(platform, {}), accounts.ids.get(platform, {})
         slots: dict[str, dict[str, Outcome]] = {brand.brand_id: {} for brand in brands}
         found, found_keys, replies = _scan(table, handles, ids, slots, as_of)
-        classifier = _Classifier(replies, policies, accounts.bots.get(platform, set()))
+        classifier = _Classifier(replies, policies, accounts.bots.get(platform, set()), corrections)
         verdicts = _answer_platform(table, replies, slots, as_of, classifier)
         # The platform's index, slots and reply records are done with: freed before the
         # responses are built, which then reuse that memory (the peak of a big report).
@@ -437,10 +443,21 @@ class _Classifier:
     mentions, see :func:`_without_leading_mentions`), the posting app, whether the account is
     a bot, and the reply's speed only when it came faster than anyone could type its whole
     text (otherwise "too fast" cannot apply, whatever the speed).
+
+    A brand's corrections are looked up before the cache and their verdicts never enter it:
+    a post correction holds for one post only, so a cached verdict for its body must not
+    carry it to the brand's other replies, nor a cached evidence verdict hide it.
     """
 
-    def __init__(self, replies: list[_Reply], policies: dict[str, AutomationPolicy], bots: set[str]) -> None:
+    def __init__(
+        self,
+        replies: list[_Reply],
+        policies: dict[str, AutomationPolicy],
+        bots: set[str],
+        corrections: Mapping[str, Corrections] | None = None,
+    ) -> None:
         self.policies = policies
+        self.corrections = {brand: c for brand, c in (corrections or {}).items() if c}
         self.bots = bots
         self.fingerprints: dict[str, str] = {}  # body -> fingerprint
         self.tag_customers: dict[tuple[str, str], set[str]] = {}
@@ -475,6 +492,12 @@ class _Classifier:
     def verdict(self, reply: Post, parent: Post, brand_id: str, body: str | None) -> Verdict:
         """The verdict on ``reply`` (owned by ``brand_id``) to ``parent``; ``body`` as in _Reply."""
         seconds = reply.created_at - parent.created_at
+        corrections = self.corrections.get(brand_id) if self.corrections else None
+        if corrections is not None:
+            fingerprint = self.fingerprints[body] if body is not None else body_fingerprint(reply.text)
+            corrected = corrections.for_post(reply.platform, reply.post_id, fingerprint)
+            if corrected is not None:
+                return corrected
         if body is None:  # no customer: rare, not worth a cache entry
             return self._classify(reply, seconds, brand_id, "")
         policy = self.policies[brand_id]
@@ -578,4 +601,5 @@ def _response(customer_created_at: int, reply: Post, verdict: Verdict) -> Respon
         verdict.automated,
         verdict.reasons,
         reply.url,
+        reply.text,
     )

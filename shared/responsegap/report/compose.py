@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from responsegap.domain import metrics
 from responsegap.domain.business_hours import calendar
+from responsegap.domain.corrections import Corrections
 from responsegap.domain.matching import FOLLOWUP, OPENER, Outcome, match
 from responsegap.domain.model import Brand, BrandAccount, ConfigError, Post, Profile
 from responsegap.domain.periods import Period, iso, parse_iso_week, previous_week, week_period
@@ -70,6 +71,10 @@ class ReportStore(Protocol):
 
     def brand_accounts(self) -> list[BrandAccount]:
         """Every brand profile known (a post by any of them is never a customer post)."""
+        ...
+
+    def corrections_for(self, brand_id: str) -> Corrections:
+        """The brand's own verdicts on its replies (``responsegap automation mark``)."""
         ...
 
 
@@ -234,7 +239,9 @@ def _compose_weekly_report(
 
     # Other brands' posts in these profiles (banter, a redirect naming this brand) are never
     # customer posts: match needs their accounts, not their figures.
-    matched = match(posts, [brand], as_of, others=store.brand_accounts())
+    # The brand's corrections overrule the evidence on its replies (and only on its replies).
+    corrections = {brand.brand_id: store.corrections_for(brand.brand_id)}
+    matched = match(posts, [brand], as_of, others=store.brand_accounts(), corrections=corrections)
     # The brand's replies are only needed by match(): let them go before the figures and the
     # rendering (a big week is millions of posts).
     del posts

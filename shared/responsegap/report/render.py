@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from responsegap.domain.matching import Outcome
 from responsegap.domain.periods import parse_iso_week
+from responsegap.report.automated_texts import automated_texts
 from responsegap.report.compose import RollupReport, WeeklyReport, completeness_status
 from responsegap.report.format import (
     NO_CHANGE_DATA,
@@ -314,6 +315,7 @@ def _automation(report: WeeklyReport) -> dict[str, Any]:
         "answered": f["answered"],
         "only_bot": f["answered"] - f["answered_by_human"],
         "reasons": reasons,
+        "texts": automated_texts(report.outcomes, report.brand.brand_id, REASON_WORDS),
     }
 
 

@@ -21,7 +21,16 @@ import boto3
 from botocore.exceptions import ClientError
 
 from responsegap.domain.alerts import alerts_from_json, alerts_to_json
+from responsegap.domain.corrections import Corrections
 from responsegap.domain.model import Brand, BrandAccount, BusinessHours, Post, Profile
+from responsegap.store.correction_items import (
+    StoredCorrection,
+    as_corrections,
+    correction_pk,
+    correction_sk,
+    correction_to_item,
+    item_to_correction,
+)
 from responsegap.store.items import (
     POST_PROJECTION,
     POST_PROJECTION_NAMES,
@@ -696,6 +705,28 @@ class PostStore:
                 ":p": {"N": str(int(previous_next_poll_at))},
             },
         )
+
+    # ----------------------------------------------------------------- automation corrections
+    def put_correction(self, correction: StoredCorrection) -> None:
+        """Store (or replace) a brand's verdict on a text or a post."""
+        self._write("put_item", Item=correction_to_item(correction))
+
+    def list_corrections(self, brand_id: str) -> list[StoredCorrection]:
+        """The brand's corrections: one Query."""
+        return [item_to_correction(i) for i in self._partition(correction_pk(brand_id))]
+
+    def delete_correction(self, brand_id: str, kind: str, key: str) -> bool:
+        """Remove a correction; False when there was none."""
+        response = self._write(
+            "delete_item",
+            Key={"pk": {"S": correction_pk(brand_id)}, "sk": {"S": correction_sk(kind, key)}},
+            ReturnValues="ALL_OLD",
+        )
+        return bool(response.get("Attributes"))
+
+    def corrections_for(self, brand_id: str) -> Corrections:
+        """The brand's corrections in the form :func:`match` takes."""
+        return as_corrections(self.list_corrections(brand_id))
 
     # ----------------------------------------------------------------- snapshots
     def put_snapshot(self, brand_id: str, week: str, figures: dict[str, Any]) -> None:

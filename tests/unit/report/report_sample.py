@@ -198,3 +198,8 @@ class FakeStore:
 
     def brand_accounts(self):
         return [BrandAccount.of(p) for b in self.brands.values() for p in b.profiles]
+
+    def corrections_for(self, brand_id):
+        from responsegap.domain.corrections import Corrections
+
+        return Corrections()
