@@ -50,6 +50,9 @@ REASON_WORDS = {
     "bot account": "posted by an account configured as a bot",
     "same text for many customers": "the same text went to many different customers",
     "too fast for a person": "sent faster than a person could read the post and type",
+    "acknowledgement or out-of-hours notice": "an automatic acknowledgement or out-of-hours notice",
+    "campaign reply": "a prepared campaign line sent whatever the customer wrote",
+    "corrected by the brand": "marked automated by the brand (responsegap automation mark)",
 }
 TEXT_LIMIT = 160
 DEFAULT_ATTACHMENTS = {
