@@ -82,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--store",
         default="dynamodb",
         help="dynamodb: embedded, through the real store code (default); memory: no store, for huge "
-        "files: one brand at a time from temporary partition files, customer post text dropped "
+        "files: one brand at a time from temporary partition files, openers' text dropped "
         "(the figures do not use it)",
     )
     parser.set_defaults(run=run)
@@ -258,7 +258,7 @@ class Partitions:
                 yield from chunk
 
     def posts(self, brand_id: str, brand_handles: frozenset[str]) -> list[Post]:
-        """The partition as posts; customer posts without their text (unless an id repeats:
+        """The partition as posts; customer openers without their text (unless an id repeats:
         the engine then picks a version by text, so the copies keep theirs)."""
         posts, repeated = self._posts(brand_id, brand_handles, frozenset())
         if repeated:
@@ -279,7 +279,8 @@ class Partitions:
             if post_id in seen:
                 repeated.add(post_id)
             seen.add(post_id)
-            if drop_text and handle not in brand_handles and post_id not in keep_text:
+            # A customer reply keeps its text: the outcome of an exchange reads its tone.
+            if drop_text and parent is None and handle not in brand_handles and post_id not in keep_text:
                 text = ""
             posts.append(
                 Post(

@@ -425,8 +425,7 @@ def _answer_platform(
             node = table.get(next_id)
             if node is None:
                 break
-    if threads:
-        _end_threads(table, slots, as_of, threads, agents)
+    _end_threads(table, slots, as_of, threads, agents)
     return verdicts
 
 
@@ -448,6 +447,9 @@ def _end_threads(
     """
     for brand_slots in slots.values():
         for outcome in brand_slots.values():
+            reply_agents = outcome.reply_agents
+            if reply_agents is not None and len(reply_agents) > 1:
+                reply_agents.sort()  # they came in the order replies were read
             post = outcome.post
             parent_id = post.in_reply_to_id
             if parent_id is None or post.created_at > as_of:

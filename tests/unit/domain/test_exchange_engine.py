@@ -51,7 +51,7 @@ def test_agent_and_ending_of_each_opener() -> None:
     # Moved to DM, then the customer thanks publicly: the public closure wins.
     assert got["1"] == ("opener", "jk", "customer_positive", ["jk"])
     # The automated reply is not the first human response; the reply after as_of is unseen.
-    assert got["4"] == ("opener", "becky", "customer_negative", ["unsigned", "becky"])
+    assert got["4"] == ("opener", "becky", "customer_negative", ["becky", "unsigned"])
     assert got["9"] == ("opener", None, None, None)
     # Follow-ups carry the agents of the replies to them, not an ending of their own.
     assert got["3"][2] is None and got["7"][3] is None
