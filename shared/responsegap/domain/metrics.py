@@ -244,8 +244,9 @@ def report(
                 "sla_seconds": profile.sla_seconds,
                 "period": _period_json(period_of[profile.key]),
                 **per_profile[profile.key].figures(),
-                "agents": per_profile[profile.key].agent_rows(),
             }
+            if brand.agents:
+                row["agents"] = per_profile[profile.key].agent_rows()
             if completeness is not None:
                 row["completeness"] = dict(completeness.get(profile.key, {}))
             profile_rows.append(row)
@@ -255,8 +256,9 @@ def report(
             "name": brand.name,
             "profiles": [p.key for p in brand.profiles],
             **per_brand[brand.brand_id].figures(),
-            # Agents are per brand only, never pooled overall (METRICS.md "Agent").
-            "agents": per_brand[brand.brand_id].agent_rows(),
+            # Agents are per brand only, never pooled overall (METRICS.md "Agent"), and left
+            # out altogether for a brand that turned them off.
+            **({"agents": per_brand[brand.brand_id].agent_rows()} if brand.agents else {}),
         }
         for brand in brands
     ]
