@@ -130,3 +130,20 @@ def test_agent_counts_match_a_plain_computation(sample: str, tmp_path: Path) -> 
     profile_agents = {row["brand"]: row["agents"] for row in report["profiles"]}
     for row in report["brands"]:  # one profile per brand in the archive
         assert profile_agents[row["brand"]] == row["agents"]
+
+
+def test_the_table_prints_outcomes_and_agents(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report.json"
+    assert main(["analyze", str(DATA / "kaggle-sample.csv"), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert "How answered openers ended:" in printed
+    tesco = next(row for row in report["brands"] if row["brand"] == "Tesco")
+    lines = printed.splitlines()
+    ended = lines[lines.index("How answered openers ended:") :]
+    outcome_line = next(line for line in ended if line.split()[:1] == ["Tesco"])
+    assert outcome_line.split()[1:] == [str(n) for n in tesco["outcomes"].values()]
+    agent_line = next(line for line in lines if line.strip().startswith("Tesco:"))
+    for agent in tesco["agents"]:
+        if agent["first_human_responses"]:
+            assert f"{agent['agent']} {agent['first_human_responses']} (" in agent_line
