@@ -47,6 +47,7 @@ BRAND_FIELDS = {
     "report",
     "profiles",
     "alerts",
+    "agents",
 }
 PROFILE_FIELDS = {
     "platform",
@@ -181,6 +182,9 @@ def _brand(raw: Any, where: str, credentials_path: str, allow_local: bool, warni
         for i, p in enumerate(profiles_raw)
     )
     alerts = _brand_alerts(fields.get("alerts"), profiles_raw, profiles, where, credentials_path, warnings)
+    agents = fields.get("agents", True)
+    if not isinstance(agents, bool):
+        raise ConfigError(f"{where}.agents must be true or false")
     try:
         return Brand(
             brand_id=brand_id,
@@ -193,6 +197,7 @@ def _brand(raw: Any, where: str, credentials_path: str, allow_local: bool, warni
             report_weekday=weekday,
             report_hour=hour,
             alerts=alerts,
+            agents=agents,
         )
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None

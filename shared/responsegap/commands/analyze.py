@@ -82,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--store",
         default="dynamodb",
         help="dynamodb: embedded, through the real store code (default); memory: no store, for huge "
-        "files: one brand at a time from temporary partition files, customer post text dropped "
+        "files: one brand at a time from temporary partition files, openers' text dropped "
         "(the figures do not use it)",
     )
     parser.set_defaults(run=run)
@@ -258,7 +258,7 @@ class Partitions:
                 yield from chunk
 
     def posts(self, brand_id: str, brand_handles: frozenset[str]) -> list[Post]:
-        """The partition as posts; customer posts without their text (unless an id repeats:
+        """The partition as posts; customer openers without their text (unless an id repeats:
         the engine then picks a version by text, so the copies keep theirs)."""
         posts, repeated = self._posts(brand_id, brand_handles, frozenset())
         if repeated:
@@ -279,7 +279,8 @@ class Partitions:
             if post_id in seen:
                 repeated.add(post_id)
             seen.add(post_id)
-            if drop_text and handle not in brand_handles and post_id not in keep_text:
+            # A customer reply keeps its text: the outcome of an exchange reads its tone.
+            if drop_text and parent is None and handle not in brand_handles and post_id not in keep_text:
                 text = ""
             posts.append(
                 Post(
@@ -454,4 +455,40 @@ def render(figures: dict[str, Any], source: str, stats: ReadStats, brand_count: 
     for r in rows:
         cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
         lines.append("  ".join(cells).rstrip())
+    lines += _exchange_lines(figures)
     return "\n".join(lines)
+
+
+AGENTS_SHOWN = 5
+
+
+def _exchange_lines(figures: dict[str, Any]) -> list[str]:
+    """How each brand's answered openers ended, and its agents by first human responses
+    (shown by their sign-off only; none for a brand with agent figures turned off)."""
+    names = ("moved_private", "customer_positive", "customer_negative", "customer_waiting", "no_reply")
+    rows = [("brand", *names)]
+    agent_lines = []
+    for row in figures["brands"]:
+        rows.append((row["brand"], *(str(row["outcomes"][name]) for name in names)))
+        agents = row.get("agents")
+        if not agents:
+            continue
+        shown = [
+            f"{a['agent']} {a['first_human_responses']} "
+            f"({duration(a['first_human_response_seconds']['median'])}, {a['answered_within_sla']} in SLA)"
+            for a in agents[:AGENTS_SHOWN]
+            if a["first_human_responses"]
+        ]
+        more = len(agents) - AGENTS_SHOWN
+        if shown:
+            agent_lines.append(
+                f"  {row['brand']}: " + ", ".join(shown) + (f", and {more} more" if more > 0 else "")
+            )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["", "How answered openers ended:"]
+    for r in rows:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
+        lines.append("  " + "  ".join(cells).rstrip())
+    if agent_lines:
+        lines += ["", "Agents by first human responses (median wait, within SLA):", *agent_lines]
+    return lines

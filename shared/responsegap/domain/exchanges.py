@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from responsegap.domain.tone import tone_of
 
@@ -53,8 +54,10 @@ class ExchangePost:
     text: str
 
 
+@lru_cache(maxsize=65536)
 def asks_private(text: str) -> bool:
-    """Whether a brand reply asks the customer to continue in a private channel."""
+    """Whether a brand reply asks the customer to continue in a private channel (cached by
+    text: the engine passes reply bodies, mostly a few templates)."""
     return PRIVATE_CHANNEL.search(text) is not None
 
 

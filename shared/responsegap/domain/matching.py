@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from responsegap.domain.agents import agent_of
 from responsegap.domain.automation import (
     HUMAN,
     AutomationPolicy,
@@ -30,6 +31,7 @@ from responsegap.domain.automation import (
     ignores_customer,
 )
 from responsegap.domain.corrections import Corrections
+from responsegap.domain.exchanges import ExchangePost, ending
 from responsegap.domain.model import Brand, BrandAccount, Post
 
 OPENER = "opener"
@@ -63,6 +65,12 @@ class Outcome:
     kind: str
     first_response: Response | None = None
     first_human_response: Response | None = None
+    # METRICS.md "Who answered, and how it ended" (docs/metrics.md choices 15-18): the agent
+    # of the first human response, how an answered opener ended, and the agents of the
+    # brand's replies to this very post (each reply counted once, on the post it replies to).
+    agent: str | None = None
+    ending: str | None = None
+    reply_agents: list[str] | None = None
 
     @property
     def answered(self) -> bool:
@@ -376,6 +384,8 @@ def _answer_platform(
     returned here (brand reply post_id -> verdict).
     """
     verdicts: dict[str, Verdict] = {}
+    agents: dict[str, str] = {}  # reply body -> agent: the sign-off is at the end, past the mentions
+    threads: list[Outcome] = []  # answered openers, their threads kept in ``ending`` for now
     for reply, parent, owner, body in replies:
         created = reply.created_at
         if parent is None or created > as_of:
@@ -386,6 +396,7 @@ def _answer_platform(
         post_id = reply.post_id
         author = parent.author_id
         verdict = None
+        agent = None
         node = parent
         for _ in range(_MAX_THREAD_DEPTH):
             if node.author_id == author and created > node.created_at:
@@ -403,13 +414,109 @@ def _answer_platform(
                         outcome.first_response = reply  # type: ignore[assignment]
                     if not verdict.automated and _earlier(reply, outcome.first_human_response):  # type: ignore[arg-type]
                         outcome.first_human_response = reply  # type: ignore[assignment]
+                    if agent is None:
+                        if body is None:
+                            agent = agent_of(reply.text)
+                        else:
+                            agent = agents.get(body)
+                            if agent is None:
+                                agent = agents[body] = agent_of(body)
+                    if node is parent:
+                        if outcome.reply_agents is None:
+                            outcome.reply_agents = [agent]
+                        else:
+                            outcome.reply_agents.append(agent)
+                    if outcome.kind is OPENER:
+                        # While matching, ``ending`` holds the opener's thread: (post, by
+                        # brand, text) per brand reply and customer post; see _end_threads.
+                        thread = outcome.ending
+                        if thread is None:
+                            outcome.ending = [(reply, True, body if body is not None else reply.text)]  # type: ignore[assignment]
+                            threads.append(outcome)
+                        else:
+                            thread.append((reply, True, body if body is not None else reply.text))  # type: ignore[attr-defined]
             next_id = node.in_reply_to_id
             if next_id is None:
                 break
             node = table.get(next_id)
             if node is None:
                 break
+    _end_threads(table, slots, as_of, threads, agents)
     return verdicts
+
+
+def _end_threads(
+    table: dict[str, Post],
+    slots: dict[str, dict[str, Outcome]],
+    as_of: int,
+    threads: list[Outcome],
+    agents: dict[str, str],
+) -> None:
+    """The customer's posts join the threads of the answered openers above them; then each
+    opener's agent and ending (docs/metrics.md choices 15, 16 and 18).
+
+    The customer's posts are their follow-ups and their own replies that are customer posts
+    of the brand (both have an outcome); walking up from them is one short walk per
+    follow-up, not per post. ``ending`` sees the posts from the first human response on (the
+    first response when no human answered), in time order; brand replies as their body
+    without leading @mentions, so that the few template bodies share one cached judgement.
+    """
+    for brand_slots in slots.values():
+        for outcome in brand_slots.values():
+            reply_agents = outcome.reply_agents
+            if reply_agents is not None and len(reply_agents) > 1:
+                reply_agents.sort()  # they came in the order replies were read
+            post = outcome.post
+            parent_id = post.in_reply_to_id
+            if parent_id is None or post.created_at > as_of:
+                continue
+            author, created = post.author_id, post.created_at
+            node = table.get(parent_id)
+            for _ in range(_MAX_THREAD_DEPTH):
+                if node is None:
+                    break
+                if node.author_id == author and created > node.created_at:
+                    opener = brand_slots.get(node.post_id)
+                    if opener is not None and opener.kind is OPENER and opener.ending is not None:
+                        opener.ending.append((post, False, post.text))  # type: ignore[attr-defined]
+                next_id = node.in_reply_to_id
+                node = table.get(next_id) if next_id is not None else None
+    # ending() is a pure function of its posts: a thread of the first response alone (most
+    # of them) is judged once per reply body, and each distinct post is built once.
+    alone: dict[str, str] = {}
+    brand_posts: dict[str, ExchangePost] = {}
+    for opener in threads:
+        thread: list[tuple[Post, bool, str]] = opener.ending  # type: ignore[assignment]
+        human: Post | None = opener.first_human_response  # type: ignore[assignment]
+        if len(thread) == 1:
+            text = thread[0][2]
+            if human is not None:
+                opener.agent = agents.get(text) or agent_of(text)
+            judged = alone.get(text)
+            if judged is None:
+                judged = alone[text] = ending((ExchangePost(True, text),))
+            opener.ending = judged
+            continue
+        anchor: Post = human if human is not None else opener.first_response  # type: ignore[assignment]
+        start = (anchor.created_at, anchor.post_id)
+        thread = [entry for entry in thread if (entry[0].created_at, entry[0].post_id) >= start]
+        thread.sort(key=_entry_order)
+        posts = []
+        for post, by_brand, text in thread:
+            if not by_brand:
+                posts.append(ExchangePost(False, text))
+                continue
+            if post is human:
+                opener.agent = agents.get(text) or agent_of(text)
+            exchange_post = brand_posts.get(text)
+            if exchange_post is None:
+                exchange_post = brand_posts[text] = ExchangePost(True, text)
+            posts.append(exchange_post)
+        opener.ending = ending(posts)
+
+
+def _entry_order(entry: tuple[Post, bool, str]) -> tuple[int, str]:
+    return (entry[0].created_at, entry[0].post_id)
 
 
 def _earlier(reply: Post, current: Post | None) -> bool:

@@ -9,8 +9,10 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from responsegap.domain.agents import UNSIGNED
 from responsegap.domain.automation import reason_category
 from responsegap.domain.business_hours import BusinessCalendar, calendar
+from responsegap.domain.exchanges import OUTCOMES
 from responsegap.domain.matching import FOLLOWUP, OPENER, Outcome
 from responsegap.domain.model import Brand, Profile
 from responsegap.domain.periods import Period, iso
@@ -32,10 +34,27 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+class _AgentTally:
+    """One agent's figures within one profile or brand (METRICS.md "Agent")."""
+
+    __slots__ = ("first", "replies", "seconds", "within_sla")
+
+    def __init__(self) -> None:
+        self.replies = self.first = self.within_sla = 0
+        self.seconds: list[int] = []
+
+    def merge(self, other: _AgentTally) -> None:
+        self.replies += other.replies
+        self.first += other.first
+        self.within_sla += other.within_sla
+        self.seconds.extend(other.seconds)
+
+
 class _Tally:
     """Running figures for one group of outcomes (a profile, a brand or everything)."""
 
     __slots__ = (
+        "agents",
         "answered",
         "automated",
         "business",
@@ -48,6 +67,7 @@ class _Tally:
         "in_hours",
         "in_hours_answered",
         "openers",
+        "outcomes",
         "reasons",
         "within_sla",
     )
@@ -61,9 +81,20 @@ class _Tally:
         self.business: list[int] = []
         self.reasons: dict[str, int] = {}
         self.grid = [[0] * 24 for _ in range(7)]
+        self.agents: dict[str, _AgentTally] = {}
+        self.outcomes = dict.fromkeys(OUTCOMES, 0)
+
+    def _agent(self, agent: str) -> _AgentTally:
+        tally = self.agents.get(agent)
+        if tally is None:
+            tally = self.agents[agent] = _AgentTally()
+        return tally
 
     def add(self, outcome: Outcome, sla_seconds: int, calendar: BusinessCalendar) -> None:
         first = outcome.first_response
+        if outcome.reply_agents is not None:
+            for agent in outcome.reply_agents:
+                self._agent(agent).replies += 1
         if outcome.kind == FOLLOWUP:
             self.followups += 1
             if first is not None:
@@ -89,12 +120,18 @@ class _Tally:
                 category = reason_category(reason)
                 if category:
                     self.reasons[category] = self.reasons.get(category, 0) + 1
+        if outcome.ending is not None:
+            self.outcomes[outcome.ending] += 1
         human = outcome.first_human_response
         if human is not None:
             self.by_human += 1
             self.human.append(human.seconds)
+            agent = self._agent(outcome.agent or UNSIGNED)
+            agent.first += 1
+            agent.seconds.append(human.seconds)
             if human.seconds <= sla_seconds:
                 self.within_sla += 1
+                agent.within_sla += 1
 
     def merge(self, other: _Tally) -> None:
         for name in (
@@ -117,6 +154,24 @@ class _Tally:
         for row, other_row in zip(self.grid, other.grid, strict=True):
             for hour, count in enumerate(other_row):
                 row[hour] += count
+        for name, count in other.outcomes.items():
+            self.outcomes[name] += count
+        for agent, tally in other.agents.items():
+            self._agent(agent).merge(tally)
+
+    def agent_rows(self) -> list[dict[str, Any]]:
+        """Agents by first human responses given, then replies, then name."""
+        order = sorted(self.agents.items(), key=lambda item: (-item[1].first, -item[1].replies, item[0]))
+        return [
+            {
+                "agent": agent,
+                "replies": tally.replies,
+                "first_human_responses": tally.first,
+                "first_human_response_seconds": percentiles(sorted(tally.seconds)),
+                "answered_within_sla": tally.within_sla,
+            }
+            for agent, tally in order
+        ]
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -140,6 +195,7 @@ class _Tally:
                 "first_response_business_seconds": percentiles(sorted(self.business)),
             },
             "unanswered_by_weekday_hour": [row[:] for row in self.grid],
+            "outcomes": dict(self.outcomes),
         }
 
 
@@ -189,6 +245,8 @@ def report(
                 "period": _period_json(period_of[profile.key]),
                 **per_profile[profile.key].figures(),
             }
+            if brand.agents:
+                row["agents"] = per_profile[profile.key].agent_rows()
             if completeness is not None:
                 row["completeness"] = dict(completeness.get(profile.key, {}))
             profile_rows.append(row)
@@ -198,6 +256,9 @@ def report(
             "name": brand.name,
             "profiles": [p.key for p in brand.profiles],
             **per_brand[brand.brand_id].figures(),
+            # Agents are per brand only, never pooled overall (METRICS.md "Agent"), and left
+            # out altogether for a brand that turned them off.
+            **({"agents": per_brand[brand.brand_id].agent_rows()} if brand.agents else {}),
         }
         for brand in brands
     ]

@@ -222,6 +222,7 @@ class Brand:
     automatically: their posts are brand posts, and always automated.
     ``automation_apps`` adds to the built-in list of posting apps known to be automatic.
     ``alerts`` (optional): where overdue posts are alerted and the rules per profile.
+    ``agents``: whether agent figures (METRICS.md "Agent") are reported for this brand.
     """
 
     brand_id: str
@@ -234,6 +235,8 @@ class Brand:
     report_weekday: int = 0
     report_hour: int = 7
     alerts: BrandAlerts | None = None
+    # False where staff agreements forbid per-agent figures: then no agent is reported at all.
+    agents: bool = True
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", self.brand_id):

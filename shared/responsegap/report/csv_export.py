@@ -45,6 +45,8 @@ COLUMNS = (
     "within_sla",
     "automated",
     "automated_reasons",
+    "agent",
+    "outcome",
     "author",
     "text",
 )
@@ -121,6 +123,7 @@ _ProfileCells = tuple[Profile, str | int, str | int, str | int, "_Clock", Callab
 def row_writer(brands: Iterable[Brand]) -> Callable[[Outcome], list[object]]:
     """A function from an outcome of one of ``brands`` to its CSV row (cells made safe;
     numbers stay numbers)."""
+    brands = tuple(brands)  # iterated twice below
     profiles: dict[
         str, tuple[Profile, str | int, str | int, str | int, _Clock, Callable[[int, int], int]]
     ] = {}
@@ -135,6 +138,8 @@ def row_writer(brands: Iterable[Brand]) -> Callable[[Outcome], list[object]]:
                 calendar(profile.timezone, profile.business_hours).business_seconds,
             )
     reasons_text: dict[tuple[str, ...], str | int] = {}
+    # Brands with agent figures turned off (brands file ``agents: false``): an empty agent cell.
+    no_agents = {brand.brand_id for brand in brands if not brand.agents}
 
     def row(outcome: Outcome) -> list[object]:
         profile, brand_id, handle, platform, clock, business_seconds = profiles[outcome.profile_key]
@@ -186,6 +191,8 @@ def row_writer(brands: Iterable[Brand]) -> Callable[[Outcome], list[object]]:
             within,
             automated,
             reasons,
+            "" if outcome.agent is None or outcome.brand_id in no_agents else _safe_text(outcome.agent),
+            outcome.ending or "",
             _safe_text(post.author_handle),
             _safe_text(post.text),
         ]

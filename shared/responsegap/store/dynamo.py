@@ -779,6 +779,7 @@ def _brand_json(brand: Brand) -> dict[str, Any]:
         "automation_apps": list(brand.automation_apps),
         "report_weekday": brand.report_weekday,
         "report_hour": brand.report_hour,
+        "agents": brand.agents,
         **({"alerts": alerts_to_json(brand.alerts)} if brand.alerts is not None else {}),
     }
 
@@ -795,6 +796,7 @@ def _brand_from_json(data: dict[str, Any], profiles: tuple[Profile, ...]) -> Bra
         report_weekday=data["report_weekday"],
         report_hour=data["report_hour"],
         alerts=alerts_from_json(data["alerts"]) if data.get("alerts") else None,
+        agents=data.get("agents", True),  # brands stored before the setting report agents
     )
 
 

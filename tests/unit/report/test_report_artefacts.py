@@ -206,6 +206,8 @@ def _reference_rows(report) -> list[list]:
             within,
             ("yes" if first.automated else "no") if first else "",
             "; ".join(first.reasons) if first and first.automated else "",
+            (outcome.agent or "") if report.brand.agents else "",
+            outcome.ending or "",
             post.author_handle,
             post.text,
         ]
