@@ -22,6 +22,7 @@ from responsegap.domain.corrections import Corrections
 from responsegap.domain.matching import FOLLOWUP, OPENER, Outcome, match
 from responsegap.domain.model import Brand, BrandAccount, ConfigError, Post, Profile
 from responsegap.domain.periods import Period, iso, parse_iso_week, previous_week, week_period
+from responsegap.report.exchange_sections import exchange_actions, redirect_actions
 from responsegap.report.format import (
     WEEKDAYS,
     duration,
@@ -469,6 +470,8 @@ def _actions(report: WeeklyReport) -> list[str]:
             f"Only {percent(within)} of customers got a reply from a person within the {target} target "
             f"(median {duration(f['first_human_response_seconds']['median'])})."
         )
+    # Customers another account sent here and then dropped: as urgent as unanswered posts.
+    out.extend(redirect_actions(report.profiles))
 
     hanging = f["followups"] - f["followups_answered"]
     if hanging:
@@ -483,6 +486,8 @@ def _actions(report: WeeklyReport) -> list[str]:
             f"{plural(only_bot, 'post')} got only an automated reply "
             f"({percent(only_bot / f['answered'])} of answered posts): make sure a person follows up."
         )
+    # How exchanges ended, redirects sent and the team (METRICS.md "Who answered, and how it ended").
+    out.extend(exchange_actions(f))
     if not out:
         out.append("Nothing needs action: customers were answered quickly this week.")
     # Customer-facing steps first; the polling caveat is also in the banner, so it never crowds them out.

@@ -20,6 +20,7 @@ from responsegap.domain.matching import Outcome
 from responsegap.domain.periods import parse_iso_week
 from responsegap.report.automated_texts import automated_texts
 from responsegap.report.compose import RollupReport, WeeklyReport, completeness_status
+from responsegap.report.exchange_sections import outcome_view, redirect_view, team_view
 from responsegap.report.format import (
     NO_CHANGE_DATA,
     PLATFORM_NAMES,
@@ -382,6 +383,9 @@ def context(report: WeeklyReport, *, attachments: dict[str, str] | None = None) 
         },
         "unanswered_total": f["unanswered"],
         "oldest": [_post_row(report, o) for o in report.oldest_unanswered],
+        "team": team_view(f),
+        "endings": outcome_view(f),
+        "redirects": redirect_view(f, report.profiles),
         "completeness": _completeness_rows(report),
         "warnings": report.warnings,
         "actions": report.actions,
