@@ -239,11 +239,13 @@ def exchange_actions(figures: Mapping[str, Any]) -> list[str]:
         top_first = int(top.get("first_human_responses") or 0)
         if top_first / signed_total >= ONE_AGENT_SHARE:
             out.append(
-                f"One person (signed {label(top.get('agent'), AGENT_LIMIT)}) gave {percent(top_first / signed_total)} "
-                f"of the signed first replies ({top_first} of {signed_total}): the answers depend on "
+                f"One person (signed {label(top.get('agent'), AGENT_LIMIT)}) gave "
+                f"{percent(top_first / signed_total)} of the signed first replies ({top_first} of {signed_total}): the answers depend on "
                 "them, so plan cover for their time off."
             )
-    unsigned = sum(int(row.get("first_human_responses") or 0) for row in agents if row.get("agent") == UNSIGNED)
+    unsigned = sum(
+        int(row.get("first_human_responses") or 0) for row in agents if row.get("agent") == UNSIGNED
+    )
     if first_total >= MIN_FIRST_FOR_UNSIGNED and unsigned / first_total >= UNSIGNED_SHARE:
         out.append(
             f"{percent(unsigned / first_total)} of first replies from a person carry no sign-off "
