@@ -240,8 +240,9 @@ def exchange_actions(figures: Mapping[str, Any]) -> list[str]:
         if top_first / signed_total >= ONE_AGENT_SHARE:
             out.append(
                 f"One person (signed {label(top.get('agent'), AGENT_LIMIT)}) gave "
-                f"{percent(top_first / signed_total)} of the signed first replies ({top_first} of {signed_total}): the answers depend on "
-                "them, so plan cover for their time off."
+                f"{percent(top_first / signed_total)} of the signed first replies "
+                f"({top_first} of {signed_total}): the answers depend on them, so plan cover for "
+                "their time off."
             )
     unsigned = sum(
         int(row.get("first_human_responses") or 0) for row in agents if row.get("agent") == UNSIGNED
