@@ -160,7 +160,7 @@ def _plan_credential(
         return CredentialPlan(credential, platform, None, 0, 0, profiles, interval, False)
     limit = poll_endpoint(budget)
     shares_endpoint = recheck_endpoint(budget).endpoint == limit.endpoint
-    reserved = math.ceil(limit.requests * settings.recheck_share) if shares_endpoint else 0
+    reserved = math.floor(limit.requests * settings.recheck_share) if shares_endpoint else 0
     allowance = max(1, limit.requests - reserved)
     # Rechecks on an endpoint of their own (X search) may spend its whole limit; on the poll
     # endpoint they get the share the polls leave them.
@@ -173,7 +173,7 @@ def _plan_credential(
     n = len(members)
     even_rate = capacity / n
     starved = sum(slowest) > capacity
-    if sum(_rounded_rate(r, tick) for r in wanted) <= capacity:
+    if sum(wanted) <= capacity:
         profiles = tuple(
             PlannedProfile(
                 d.profile_key, credential, d.configured_interval, d.configured_interval, d.configured_interval
@@ -244,7 +244,3 @@ def _interval(rate: float, tick: int) -> int:
         raise ValueError("a planned rate is always positive")
     # A hair of tolerance so 1/300 becomes 300, not 360, after floating-point division.
     return tick * math.ceil(1.0 / (rate * tick) - 1e-9)
-
-
-def _rounded_rate(rate: float, tick: int) -> float:
-    return 1.0 / _interval(rate, tick)
