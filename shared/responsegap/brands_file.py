@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from responsegap.domain.alerts import (
     ProfileAlertRules,
     parse_quiet,
 )
+from responsegap.domain.budget import Budget
+from responsegap.domain.budget_overrides import check_budget_credentials, parse_budget_overrides
 from responsegap.domain.model import (
     PLATFORMS,
     Brand,
@@ -61,6 +63,7 @@ PROFILE_FIELDS = {
     "poll_interval_seconds",
     "enabled",
     "alerts",
+    "budget_credential",
 }
 REPORT_FIELDS = {"weekday", "hour"}
 BRAND_ALERT_FIELDS = {"targets", "urgent_terms", "urgent_during_quiet"}
@@ -73,6 +76,8 @@ MAX_URGENT_TERMS = 200
 class BrandsFile:
     brands: tuple[Brand, ...]
     warnings: tuple[str, ...] = ()
+    # The ``budgets:`` section: complete budgets by credential (domain/budget_overrides.py).
+    budgets: Mapping[str, Budget] = field(default_factory=dict)
 
 
 def load_brands_file(
@@ -99,9 +104,10 @@ def parse_brands(
 ) -> BrandsFile:
     if not isinstance(data, Mapping) or not isinstance(data.get("brands"), list) or not data["brands"]:
         raise ConfigError("the brands file needs a top-level 'brands:' list with at least one brand")
-    unknown = set(data) - {"brands"}
+    unknown = set(data) - {"brands", "budgets"}
     if unknown:
-        raise ConfigError(f"unknown top-level keys {sorted(unknown)}: only 'brands' is read")
+        raise ConfigError(f"unknown top-level keys {sorted(unknown)}: only 'brands' and 'budgets' are read")
+    budgets = parse_budget_overrides(data.get("budgets"))
     warnings: list[str] = []
     brands: list[Brand] = []
     seen_brands: set[str] = set()
@@ -119,7 +125,8 @@ def parse_brands(
                     f"{where}: profile {profile.key} is listed more than once (also in {owner!r})"
                 )
         brands.append(brand)
-    return BrandsFile(tuple(brands), tuple(warnings))
+    check_budget_credentials(brands, budgets)
+    return BrandsFile(tuple(brands), tuple(warnings), budgets)
 
 
 def _mapping(raw: Any, where: str, allowed: set[str]) -> Mapping[str, Any]:
@@ -352,6 +359,9 @@ def _profile(
     enabled = fields.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigError(f"{where}.enabled must be true or false")
+    budget_credential = None
+    if fields.get("budget_credential") is not None:
+        budget_credential = _text(fields, "budget_credential", where)
     try:
         return Profile(
             brand_id=brand_id,
@@ -365,6 +375,7 @@ def _profile(
             credentials=credentials,
             poll_interval_seconds=_int(fields, "poll_interval_seconds", where, 300),
             enabled=enabled,
+            budget_credential=budget_credential,
         )
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None

@@ -16,6 +16,7 @@ from responsegap.domain.model import ConfigError
 FIFTEEN_MINUTES = 15 * 60
 FIVE_MINUTES = 5 * 60
 TEN_MINUTES = 10 * 60
+HOUR = 3600
 DAY = 24 * 3600
 
 
@@ -49,6 +50,9 @@ class Budget:
     price_per_user: float = 0.0
     monthly_post_cap: int | None = None
     notes: str = ""
+    # True where the platform counts the limit per account (Graph: per page / IG account), so
+    # each profile spends its own budget unless it names a shared credential.
+    per_account: bool = False
     _by_endpoint: dict[str, EndpointLimit] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,11 +85,58 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
     "mastodon": Budget("mastodon", (EndpointLimit("any", 300, FIVE_MINUTES),)),
     "bluesky": Budget("bluesky", (EndpointLimit("any", 3_000, FIVE_MINUTES),)),
     "reddit": Budget("reddit", (EndpointLimit("any", 1_000, TEN_MINUTES),)),
+    # Graph Business Use Case limits are per page / IG account and published as a formula
+    # ("calls within 24 hours = 4800 x engaged users", or x impressions for Instagram), seen
+    # only as percentages in X-Business-Use-Case-Usage. Modelled as an ESTIMATE: the formula
+    # at one engaged user, 4,800 / 24 h = 200 calls an hour per account (docs/budgets.md).
+    "facebook": Budget(
+        "facebook",
+        (EndpointLimit("any", 200, HOUR),),
+        per_account=True,
+        notes="estimate: BUC 4800 x engaged users / 24 h, at one engaged user; per page",
+    ),
+    "instagram": Budget(
+        "instagram",
+        (EndpointLimit("any", 200, HOUR),),
+        per_account=True,
+        notes="estimate: BUC 4800 x impressions / 24 h, at one impression; per IG account",
+    ),
 }
+
+# The endpoint a regular poll reads and the one a recheck reads, where a budget has several;
+# elsewhere both spend the budget's first (single) limit.
+POLL_ENDPOINT = {"x": "mentions"}
+RECHECK_ENDPOINT = {"x": "search_recent"}
 
 
 def default_credential(platform: str) -> str:
     return f"{platform}:default"
+
+
+def poll_endpoint(budget: Budget) -> EndpointLimit:
+    endpoint = POLL_ENDPOINT.get(budget.platform)
+    return budget.limit(endpoint) if endpoint else budget.limits[0]
+
+
+def recheck_endpoint(budget: Budget) -> EndpointLimit:
+    endpoint = RECHECK_ENDPOINT.get(budget.platform)
+    return budget.limit(endpoint) if endpoint else budget.limits[0]
+
+
+def profile_credential(
+    platform: str, handle: str, budget_credential: str | None = None, credentials: str | None = None
+) -> str:
+    """The credential whose budget a profile spends: the one it names (brands file
+    ``budget_credential``), else its token's SSM path, else the account itself where the
+    platform counts per account (Graph), else ``<platform>:default``."""
+    if budget_credential:
+        return budget_credential
+    if credentials:
+        return credentials
+    default = DEFAULT_BUDGETS.get(platform)
+    if default is not None and default.per_account:
+        return f"{platform}:{handle}"
+    return default_credential(platform)
 
 
 def achievable_interval(

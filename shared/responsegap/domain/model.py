@@ -178,6 +178,9 @@ class Profile:
     credentials: str | None = None
     poll_interval_seconds: int = 300
     enabled: bool = True
+    # The credential whose request budget the profile spends (issue #15, docs/budgets.md);
+    # None: its token's SSM path, else the platform's default credential.
+    budget_credential: str | None = None
 
     def __post_init__(self) -> None:
         if self.platform not in PLATFORMS:

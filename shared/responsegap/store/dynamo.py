@@ -813,6 +813,7 @@ def _profile_json(profile: Profile) -> dict[str, Any]:
         "credentials": profile.credentials,
         "poll_interval_seconds": profile.poll_interval_seconds,
         "enabled": profile.enabled,
+        "budget_credential": profile.budget_credential,
     }
 
 
@@ -829,4 +830,5 @@ def _profile_from_json(data: dict[str, Any]) -> Profile:
         credentials=data["credentials"],
         poll_interval_seconds=data["poll_interval_seconds"],
         enabled=data["enabled"],
+        budget_credential=data.get("budget_credential"),  # absent on profiles stored before it
     )
