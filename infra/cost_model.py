@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from infra.platform_fees import DEFAULT_MIX, PlatformPlan, Traffic, plan_platforms
+
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 LOOKED_UP = "2026-11-26"
 
@@ -125,7 +127,9 @@ class Usage:
 
     poll_interval_minutes: float = 5  # template DispatchIntervalMinutes default
     recheck_interval_minutes: float = 30  # template RecheckIntervalMinutes default
-    posts_per_profile_day: float = 200  # assumption: a busy brand profile (customer posts + replies)
+    # The median brand of the real sample infra/data/twcs/twcs-random-5000.csv, scaled to the
+    # full file's 2,811,774 tweets over 2017-10-01..12-03 (infra/platform_fees.py); mean 383.
+    posts_per_profile_day: float = 185
     item_kb: float = (
         0.6  # measured: post items of tests/bench/synthetic.py are ~0.3-0.7 KB (report_from_store)
     )
@@ -179,10 +183,15 @@ class Usage:
     alert_batch: float = 3  # estimate: jobs per invocation (FIFO, one brand's polls of a round together)
 
 
-def monthly(profiles: int, u: Usage) -> dict[str, tuple[float, str]]:
-    """(USD, detail) per line item for one month."""
+def monthly(profiles: int, u: Usage, polls_per_day: float | None = None) -> dict[str, tuple[float, str]]:
+    """(USD, detail) per line item for one month. ``polls_per_day``: the polls the platforms'
+    budgets allow (``infra.platform_fees``); None polls every profile every
+    ``poll_interval_minutes`` (the unreachable "every 5 minutes" at scale)."""
     p = PRICES
-    polls = profiles * DAYS_PER_MONTH * 24 * 60 / u.poll_interval_minutes
+    if polls_per_day is None:
+        polls = profiles * DAYS_PER_MONTH * 24 * 60 / u.poll_interval_minutes
+    else:
+        polls = polls_per_day * DAYS_PER_MONTH
     dispatch_runs = DAYS_PER_MONTH * 24 * 60 / u.poll_interval_minutes
     rechecks = profiles * DAYS_PER_MONTH * 24 * 60 / u.recheck_interval_minutes
     recheck_runs = DAYS_PER_MONTH * 24 * 60 / u.recheck_interval_minutes
@@ -401,6 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--markdown", action="store_true", help="print the table as Markdown (for infra/cost.md)"
     )
+    parser.add_argument(
+        "--every-5-minutes",
+        action="store_true",
+        help="bill AWS for every profile polled every poll-interval-minutes, ignoring the platform budgets",
+    )
+    parser.add_argument("--platform-mix", help="shares per platform, e.g. x=0.5,youtube=0.5")
+    parser.add_argument("--x-users-per-post", type=float, default=Traffic().x_users_per_post)
+    parser.add_argument("--x-rereads-per-post", type=float, default=Traffic().x_rereads_per_post)
     args = parser.parse_args(argv)
     if args.measure:
         for label, calls in measure().items():
@@ -408,7 +425,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     overrides = {f.name: getattr(args, f.name) for f in fields(Usage) if getattr(args, f.name) is not None}
     usage = Usage(**{**{f.name: getattr(defaults, f.name) for f in fields(Usage)}, **overrides})
-    results = {n: monthly(n, usage) for n in args.profiles}
+    traffic = Traffic(
+        posts_per_profile_day=usage.posts_per_profile_day,
+        x_users_per_post=args.x_users_per_post,
+        x_rereads_per_post=args.x_rereads_per_post,
+    )
+    mix = parse_mix(args.platform_mix) if args.platform_mix else DEFAULT_MIX
+    plans = {n: plan_platforms(n, traffic, mix) for n in args.profiles}
+    results = {
+        n: monthly(
+            n, usage, None if args.every_5_minutes else sum(p.polls_per_day for p in plans[n].values())
+        )
+        for n in args.profiles
+    }
     items = list(next(iter(results.values())))
     unconfirmed = {k for k, v in PRICES.items() if not v.confirmed}
     flag = {
@@ -423,10 +452,19 @@ def main(argv: list[str] | None = None) -> int:
     for item in items:
         name = item + (" (price not confirmed)" if flag.get(item) else "")
         rows.append([name] + [f"{results[n][item][0]:,.2f}" for n in args.profiles])
-    rows.append(["total"] + [f"{sum(v for v, _ in results[n].values()):,.2f}" for n in args.profiles])
+    aws = {n: sum(v for v, _ in results[n].values()) for n in args.profiles}
+    fees = {n: sum(p.fee_per_month for p in plans[n].values()) for n in args.profiles}
+    rows.append(["**AWS total**"] + [f"**{aws[n]:,.2f}**" for n in args.profiles])
+    rows.append(["AWS per profile"] + [f"{aws[n] / n:,.3f}" for n in args.profiles])
     rows.append(
-        ["per profile"] + [f"{sum(v for v, _ in results[n].values()) / n:,.3f}" for n in args.profiles]
+        ["X API pay-per-usage (post and user reads)"]
+        + [f"{plans[n]['x'].fee_per_month if 'x' in plans[n] else 0.0:,.2f}" for n in args.profiles]
     )
+    rows.append(
+        ["YouTube, Mastodon, Bluesky, Reddit, Graph (free within quota)"] + ["0.00" for _ in args.profiles]
+    )
+    rows.append(["**total with platform fees**"] + [f"**{aws[n] + fees[n]:,.2f}**" for n in args.profiles])
+    rows.append(["per profile"] + [f"{(aws[n] + fees[n]) / n:,.3f}" for n in args.profiles])
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
@@ -450,7 +488,58 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {key}: ${price.value:.10g} {price.unit} [{price.source}]"
                 f"{'' if price.confirmed else ' NOT CONFIRMED'}"
             )
+    print()
+    print_plans(plans, markdown=args.markdown)
     return 0
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """``x=0.4,youtube=0.1,...`` -> shares per platform."""
+    mix: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, share = part.partition("=")
+        mix[name.strip()] = float(share)
+    return mix
+
+
+def print_plans(plans: dict[int, dict[str, PlatformPlan]], *, markdown: bool) -> None:
+    """Per column and platform: the interval the budget allows instead of the wanted 5 min."""
+    header = [
+        "profiles",
+        "platform",
+        "profiles on it",
+        "credentials",
+        "achievable interval",
+        "polls / day",
+        "requests allowed / day",
+        "fee / month",
+        "note",
+    ]
+    rows = []
+    for n, per_platform in plans.items():
+        for plan in per_platform.values():
+            rows.append(
+                [
+                    f"{n:,}",
+                    plan.platform,
+                    f"{plan.profiles:,}",
+                    f"{plan.credentials:,}",
+                    f"{plan.interval_seconds / 60:,.1f} min",
+                    f"{plan.polls_per_day:,.0f}",
+                    "-" if plan.requests_allowed_per_day is None else f"{plan.requests_allowed_per_day:,.0f}",
+                    f"${plan.fee_per_month:,.2f}",
+                    plan.note,
+                ]
+            )
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":
