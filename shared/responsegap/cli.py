@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from responsegap.domain.model import ConfigError
 
 # name -> module in responsegap.commands exposing register(subparsers) and run(args) -> int
-COMMANDS = ("analyze", "report", "profiles", "alerts", "automation")
+COMMANDS = ("analyze", "report", "profiles", "alerts", "automation", "budget")
 
 
 def build_parser() -> argparse.ArgumentParser:
