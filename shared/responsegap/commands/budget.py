@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TextIO
 
 from responsegap.brands_file import BrandsFile, load_brands_file
-from responsegap.domain.budget import DAY, profile_credential
+from responsegap.domain.budget import DAY
 from responsegap.domain.budget_overrides import budget_for
-from responsegap.domain.poll_plan import PlanSettings, PollPlan, ProfileDemand, plan_polls
+from responsegap.domain.poll_plan import PlanSettings, PollPlan, brand_demands, plan_brands
 
 DEFAULT_BRANDS = Path("infra/brands.example.yaml")
 # The median brand of the bundled real samples gets about 185 customer posts a day
@@ -52,34 +52,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def demands(brands: BrandsFile) -> list[ProfileDemand]:
-    """Every enabled profile as the planner sees it when all are quiet (the guaranteed case)."""
-    return [
-        ProfileDemand(
-            profile.key,
-            profile.platform,
-            profile_credential(
-                profile.platform, profile.handle, profile.budget_credential, profile.credentials
-            ),
-            profile.poll_interval_seconds,
-        )
-        for brand in brands.brands
-        for profile in brand.profiles
-        if profile.enabled
-    ]
-
-
 def plan_for(brands: BrandsFile, settings: PlanSettings | None = None) -> PollPlan:
-    wanted = demands(brands)
-    platform_of = {d.credential: d.platform for d in wanted}
-    budgets = {c: budget_for(c, p, brands.budgets) for c, p in platform_of.items()}
-    return plan_polls(wanted, budgets, settings)
+    return plan_brands(brands.brands, brands.budgets, settings)
 
 
 def print_plan(
     brands: BrandsFile, plan: PollPlan, posts_per_day: float, users_per_post: float, out: TextIO
 ) -> None:
-    platform_of = {d.credential: d.platform for d in demands(brands)}
+    platform_of = {d.credential: d.platform for d in brand_demands(brands.brands)}
     total_fee = 0.0
     unreachable = 0
     for credential in plan.credentials:

@@ -22,14 +22,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from responsegap.domain.budget import (
     DAY,
     Budget,
     EndpointLimit,
     poll_endpoint,
+    profile_credential,
     recheck_endpoint,
 )
+from responsegap.domain.budget_overrides import budget_for
 
 DEFAULT_MAX_INTERVAL = 3600
 DEFAULT_RECHECK_SHARE = 0.2
@@ -244,3 +247,31 @@ def _interval(rate: float, tick: int) -> int:
         raise ValueError("a planned rate is always positive")
     # A hair of tolerance so 1/300 becomes 300, not 360, after floating-point division.
     return tick * math.ceil(1.0 / (rate * tick) - 1e-9)
+
+
+def brand_demands(brands: Iterable[Any]) -> list[ProfileDemand]:
+    """Every enabled profile of ``brands`` (Brands) as the planner sees it when all are quiet."""
+    return [
+        ProfileDemand(
+            profile.key,
+            profile.platform,
+            profile_credential(
+                profile.platform, profile.handle, profile.budget_credential, profile.credentials
+            ),
+            profile.poll_interval_seconds,
+        )
+        for brand in brands
+        for profile in brand.profiles
+        if profile.enabled
+    ]
+
+
+def plan_brands(
+    brands: Iterable[Any], overrides: Mapping[str, Budget] | None = None, settings: PlanSettings | None = None
+) -> PollPlan:
+    """The all-quiet plan of every profile of ``brands``: each profile's guaranteed interval
+    on the budgets of the brands file (``overrides``) or the published defaults."""
+    wanted = brand_demands(brands)
+    platform_of = {d.credential: d.platform for d in wanted}
+    budgets = {c: budget_for(c, p, overrides or {}) for c, p in platform_of.items()}
+    return plan_polls(wanted, budgets, settings)

@@ -22,6 +22,7 @@ from responsegap.domain.corrections import Corrections
 from responsegap.domain.matching import FOLLOWUP, OPENER, Outcome, match
 from responsegap.domain.model import Brand, BrandAccount, ConfigError, Post, Profile
 from responsegap.domain.periods import Period, iso, parse_iso_week, previous_week, week_period
+from responsegap.domain.poll_plan import plan_brands
 from responsegap.report.exchange_sections import exchange_actions, redirect_actions
 from responsegap.report.format import (
     WEEKDAYS,
@@ -69,6 +70,10 @@ class ReportStore(Protocol):
     def recent_snapshots(self, brand_id: str, before_week: str, count: int = 8) -> list[tuple[str, dict]]: ...
 
     def get_brand(self, brand_id: str) -> Brand: ...
+
+    def list_brands(self) -> list[Brand]:
+        """Every configured brand (profiles sharing a credential share its budget)."""
+        ...
 
     def brand_accounts(self) -> list[BrandAccount]:
         """Every brand profile known (a post by any of them is never a customer post)."""
@@ -226,6 +231,9 @@ def _compose_weekly_report(
 
     posts: list[Post] = []
     completeness: dict[str, dict[str, int]] = {}
+    # Profiles of every brand share credentials' budgets: the plan needs all of them. A profile
+    # the budget cannot poll as configured is counted against the plan, not the unreachable wish.
+    budget_intervals = _budget_intervals(store, brand)
     for profile in brand.profiles:
         period = periods[profile.key]
         # posts_between is [start, end): + 1 so a reply at exactly as_of is seen.
@@ -233,10 +241,13 @@ def _compose_weekly_report(
         # Only the part of the week that has happened by as_of could have been polled.
         seen_until = min(period.end, as_of)
         interval = max(profile.poll_interval_seconds, poll_interval_seconds)
+        budget_interval = budget_intervals.get(profile.key, 0)
         if seen_until > period.start:
             completeness[profile.key] = dict(
-                store.completeness(profile.key, period.start, seen_until, interval)
+                store.completeness(profile.key, period.start, seen_until, max(interval, budget_interval))
             )
+            if budget_interval > interval:
+                completeness[profile.key]["budget_interval_seconds"] = budget_interval
 
     # Other brands' posts in these profiles (banter, a redirect naming this brand) are never
     # customer posts: match needs their accounts, not their figures.
@@ -364,6 +375,18 @@ def _human_wait(outcomes: Iterable[Outcome], profiles: dict[str, Profile]) -> di
 
 ACCOUNT_UNAVAILABLE = "account unavailable"
 MISSING_DATA = "missing data"
+
+
+def _budget_intervals(store: ReportStore, brand: Brand) -> dict[str, int]:
+    """Each profile's guaranteed interval on the published budgets (docs/budgets.md), from the
+    profiles of every configured brand, since those sharing a credential share its budget."""
+    brands = list(store.list_brands())
+    if not any(b.brand_id == brand.brand_id for b in brands):
+        brands.append(brand)
+    plan = plan_brands(brands)
+    return {
+        p.key: plan.by_profile[p.key].guaranteed_interval for p in brand.profiles if p.key in plan.by_profile
+    }
 
 
 def completeness_status(stats: Mapping[str, Any] | None) -> str | None:

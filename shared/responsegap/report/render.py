@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -302,9 +303,19 @@ def _completeness_rows(report: WeeklyReport) -> list[dict[str, Any]]:
                 "blind": duration(blind) if stats else "n/a",
                 "ok": problem is None,
                 "status": problem.capitalize() if problem else "OK",
+                "budget": _budget_words(stats),
             }
         )
     return rows
+
+
+def _budget_words(stats: Mapping[str, Any]) -> str | None:
+    """ "polled every 67 min (budget)" when the platform budget, not the profile's own
+    setting, sets how often it can be polled; the planned polls are counted against it."""
+    seconds = int(stats.get("budget_interval_seconds") or 0)
+    if not seconds:
+        return None
+    return f"polled every {duration(seconds)} (budget)"
 
 
 def _automation(report: WeeklyReport) -> dict[str, Any]:
