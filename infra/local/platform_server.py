@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from infra.local.platform_limits import Decision, PlatformLimits, mastodon_headers, refusal_for, x_headers
 from responsegap.archive.twcs import read_twcs
 from responsegap.domain.model import mentions_in
 
@@ -281,20 +280,13 @@ class ServerStats:
 class PlatformServer:
     """The HTTP server and what it serves; use :func:`platform_server` to run one."""
 
-    def __init__(
-        self,
-        world: World,
-        clock: Callable[[], float],
-        config: ServerConfig | None = None,
-        limits: PlatformLimits | None = None,
-    ) -> None:
+    def __init__(self, world: World, clock: Callable[[], float], config: ServerConfig | None = None) -> None:
         self.world = world
         self.clock = clock
         self.config = config or ServerConfig()
         self.stats = ServerStats()
         self._lock = threading.Lock()
-        # Published limits per token and endpoint window (infra.local.platform_limits).
-        self.limits = limits or PlatformLimits(clock)
+        self._windows: dict[tuple[str, str], tuple[int, int]] = {}  # (token, endpoint) -> (reset, used)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -344,34 +336,31 @@ class PlatformServer:
         return item.created_at <= self.now()
 
     # rate limits
-    def take(self, token: str, platform: str, endpoint: str) -> Decision:
-        """Count one request of ``token`` on ``endpoint`` against the platform's published limit.
-
-        ``rate_limit_every`` still makes every Nth request a 429 (retry after
-        ``retry_after_seconds``), as a platform does now and then beyond its published limits.
-        """
-        decision = self.limits.take(platform, token, endpoint)
+    def take(self, token: str, endpoint: str, limit: int) -> tuple[bool, int, int]:
+        """(allowed, remaining, reset epoch) for one request of ``token`` on ``endpoint``."""
+        now = self.now()
         with self._lock:
             self.stats.requests += 1
             self.stats.by_endpoint[endpoint] = self.stats.by_endpoint.get(endpoint, 0) + 1
+            reset, used = self._windows.get((token, endpoint), (now + RATE_WINDOW, 0))
+            if now >= reset:
+                reset, used = now + RATE_WINDOW, 0
             every = self.config.rate_limit_every
             forced = every > 0 and self.stats.requests % every == 0
-            if forced or not decision.allowed:
+            if forced or used >= limit:
                 self.stats.rate_limited += 1
-        if forced:
-            reset = self.now() + self.config.retry_after_seconds
-            return Decision(False, decision.limit, decision.limit, reset, decision.window_seconds)
-        return decision
+                self._windows[(token, endpoint)] = (reset, used)
+                return False, 0, (now + self.config.retry_after_seconds if forced else reset)
+            used += 1
+            self._windows[(token, endpoint)] = (reset, used)
+            return True, limit - used, reset
 
 
 @contextlib.contextmanager
 def platform_server(
-    world: World,
-    clock: Callable[[], float],
-    config: ServerConfig | None = None,
-    limits: PlatformLimits | None = None,
+    world: World, clock: Callable[[], float], config: ServerConfig | None = None
 ) -> Iterator[PlatformServer]:
-    server = PlatformServer(world, clock, config, limits)
+    server = PlatformServer(world, clock, config)
     server.start()
     try:
         yield server
@@ -479,16 +468,28 @@ class _XApi:
             )
         match = re.fullmatch(r"/2/users/(\d+)/(mentions|tweets)", path)
         if match:
-            endpoint = "mentions" if match.group(2) == "mentions" else "user_tweets"
+            endpoint, limit = f"users/:id/{match.group(2)}", (450 if match.group(2) == "mentions" else 1500)
         elif path == "/2/tweets/search/recent":
-            endpoint = "search_recent"
+            endpoint, limit = "tweets/search/recent", 450
         else:
             raise _Reply(404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]})
-        decision = self.server.take(token, "x", endpoint)
-        headers = x_headers(decision)
-        if not decision.allowed:
-            refusal = refusal_for("x", decision, self.server.now())
-            raise _Reply(refusal.status, refusal.body, refusal.headers)
+        allowed, remaining, reset = self.server.take(token, endpoint, limit)
+        headers = {
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(reset),
+        }
+        if not allowed:
+            raise _Reply(
+                429,
+                {
+                    "title": "Too Many Requests",
+                    "detail": "Too Many Requests",
+                    "type": "about:blank",
+                    "status": 429,
+                },
+                headers,
+            )
         if match:
             user = self.world.accounts.get(("x", match.group(1)))
             if user is None:
@@ -692,11 +693,14 @@ class _MastodonApi:
         me = self.server.config.mastodon_tokens.get(token) if token else None
         if token and me is None:
             raise _Reply(401, {"error": "The access token is invalid"})
-        decision = self.server.take(token or self.headers.get("Host", ""), "mastodon", "any")
-        headers = mastodon_headers(decision)
-        if not decision.allowed:
-            refusal = refusal_for("mastodon", decision, self.server.now())
-            raise _Reply(refusal.status, refusal.body, refusal.headers)
+        allowed, remaining, reset = self.server.take(token or self.headers.get("Host", ""), "mastodon", 300)
+        headers = {
+            "X-RateLimit-Limit": "300",
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": iso_ms(reset),
+        }
+        if not allowed:
+            raise _Reply(429, {"error": "Too many requests"}, headers)
         if path == "/api/v1/notifications":
             if me is None:
                 raise _Reply(401, {"error": "The access token is invalid"})

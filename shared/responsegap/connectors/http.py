@@ -10,7 +10,6 @@ import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -70,44 +69,6 @@ def _parse_when(value: str, now: float, relative: bool) -> float:
     return parsed.timestamp()
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitReport:
-    """What a platform's headers said of the budget after one answer (for the spend record)."""
-
-    url: str  # without the query string
-    limit: int | None
-    remaining: int | None
-    reset: int | None  # epoch seconds
-
-
-def report_from_headers(url: str, headers: Mapping[str, str], now: float) -> RateLimitReport | None:
-    """X, Mastodon, Reddit and Bluesky headers as one report; None when there are none."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-
-    def number(*names: str) -> float | None:
-        for name in names:
-            try:
-                return float(lowered[name])
-            except (KeyError, ValueError):
-                continue
-        return None
-
-    remaining = number(*_REMAINING_HEADERS)
-    if remaining is None:
-        return None
-    limit = number("x-rate-limit-limit", "x-ratelimit-limit", "ratelimit-limit")
-    used = number("x-ratelimit-used")  # Reddit sends used, not the limit
-    if limit is None and used is not None:
-        limit = used + remaining
-    reset = None
-    for name in _RESET_HEADERS:
-        if name in lowered:
-            when = _parse_when(lowered[name].strip(), now, relative=False)
-            reset = int(when) if when == when else None
-            break
-    return RateLimitReport(_safe_url(url), None if limit is None else int(limit), int(remaining), reset)
-
-
 class PlatformHttp:
     """GETs and POSTs JSON for one profile, with the shared failure policy.
 
@@ -142,11 +103,6 @@ class PlatformHttp:
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.requests_made = 0
-        # Called with the URL before every request (retries included): the poll's gate reserves
-        # it from the credential's shared budget and raises RateLimited when none is left.
-        self.before_request: Callable[[str], None] | None = None
-        # The latest rate-limit headers per URL (no query), for correcting the spend record.
-        self.reports: dict[str, RateLimitReport] = {}
 
     def get_json(
         self,
@@ -185,8 +141,6 @@ class PlatformHttp:
         """
         last_problem = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
-            if self.before_request is not None:
-                self.before_request(url)
             self.requests_made += 1
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
@@ -194,9 +148,6 @@ class PlatformHttp:
                 last_problem = f"{type(error).__name__} calling {_safe_url(url)}"
                 self._backoff(attempt)
                 continue
-            report = report_from_headers(url, response.headers, self.clock())
-            if report is not None:
-                self.reports[report.url] = report
             if response_hook is not None:
                 response_hook(response)
             status = response.status_code

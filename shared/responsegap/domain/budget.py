@@ -73,7 +73,6 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
         (
             EndpointLimit("mentions", 450, FIFTEEN_MINUTES),
             EndpointLimit("search_recent", 450, FIFTEEN_MINUTES),
-            EndpointLimit("user_tweets", 1500, FIFTEEN_MINUTES),  # the brand's own posts
             EndpointLimit("users_lookup", 300, FIFTEEN_MINUTES),
         ),
         price_per_post=0.005,

@@ -149,14 +149,9 @@ def poll_profile(job: ProfileJob, deps: PollDeps, now: int) -> PollOutcome:
             job, deps, budget_retry_at, now, profile.poll_interval_seconds, "credential budget spent"
         )
 
-    gate = None
     try:
         connector = deps.connector_for(profile)
-        gate = _attach_page_gate(deps, profile, connector)
-        try:
-            result = connector.fetch(dict(state.cursor or {}))
-        finally:
-            _correct_spend(gate, connector)
+        result = connector.fetch(dict(state.cursor or {}))
     except RateLimited as limited:
         deps.store.set_retry_at(key, limited.retry_at)
         return defer(job, deps, limited.retry_at, now, profile.poll_interval_seconds, str(limited))
@@ -241,28 +236,6 @@ def defer(
             )
         logger.info("rate limited; profile deferred", retry_at=retry_at, slot_moved=moved)
     return PollOutcome("rate_limited", retry_at=retry_at)
-
-
-def _attach_page_gate(deps: PollDeps, profile: Any, connector: Any) -> Any:
-    """Reserve every further request of this poll (pipeline.page_budget); None without a ledger."""
-    http = getattr(connector, "http", None)
-    if deps.spend is None or http is None or not hasattr(http, "before_request"):
-        return None
-    from responsegap.pipeline.page_budget import PageGate
-
-    gate = PageGate(deps.spend, profile, deps.clock)
-    http.before_request = gate
-    return gate
-
-
-def _correct_spend(gate: Any, connector: Any) -> None:
-    """What the platform's headers report corrects the spend record; never fails the poll."""
-    if gate is None:
-        return
-    try:
-        gate.correct(dict(getattr(connector.http, "reports", {}) or {}))
-    except Exception as error:
-        logger.warning("could not correct the spend record", error_type=type(error).__name__)
 
 
 def _spend_record(settings: Settings, dynamodb: Any) -> Any:
