@@ -58,7 +58,7 @@ def test_rechecks_keep_a_bounded_share_where_they_spend_the_poll_endpoint():
 
 def test_separate_credentials_do_not_share_and_unmodelled_ones_keep_their_interval():
     plan = plan_polls(
-        _crowd(1_000, "x:app-a") + [ProfileDemand("x#solo", "x", "x:app-b", 300)],
+        [*_crowd(1_000, "x:app-a"), ProfileDemand("x#solo", "x", "x:app-b", 300)],
         {"x:app-a": X, "x:app-b": X},
     )
     assert plan.by_profile["x#solo"].interval == 300
